@@ -1,0 +1,3 @@
+export * from './source.ts';
+export * from './sink.ts';
+export * from './memory/index.ts';

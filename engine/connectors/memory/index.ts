@@ -1,0 +1,3 @@
+export * from './memory-source.ts';
+export * from './memory-table-sink.ts';
+export * from './memory-event-log-sink.ts';

@@ -1,0 +1,10 @@
+/**
+ * Bad input from a user (a flag, an env variable, a case id). The CLI prints the message as one line
+ * and exits 2; `field` names the offending flag or variable.
+ */
+export class UsageError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.name = 'UsageError';
+  }
+}
