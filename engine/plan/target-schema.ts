@@ -1,5 +1,5 @@
 import type { ColumnDef, Row, TableSchema } from '../schema/index.ts';
-import { columnIndex, extendSchema, freezeRow, hex64, META_COLUMNS, rowHash } from '../schema/index.ts';
+import { columnIndex, extendRow, extendSchema, freezeRow, hashHex, META_COLUMNS, rowHash } from '../schema/index.ts';
 import type { ChangeOp } from './change.ts';
 import type { TargetShape, TargetSpec } from './load-plan.ts';
 
@@ -50,7 +50,7 @@ export function targetLayout(target: TargetSpec): TargetLayout {
 
 /** `__dpone__row_hash` of a source row: 16 hex digits of its canonical 64-bit hash. */
 export function dataRowHash(row: Row): string {
-  return hex64(rowHash(row));
+  return hashHex(rowHash(row));
 }
 
 /**
@@ -62,11 +62,11 @@ export function toTargetRow(row: Row, shape: TargetShape, op: ChangeOp, validFro
     case 'plain':
       return row;
     case 'changelog':
-      return freezeRow([...row, op]);
+      return extendRow(row, [op]);
     case 'hashed':
-      return freezeRow([...row, dataRowHash(row)]);
+      return extendRow(row, [dataRowHash(row)]);
     case 'scd2':
-      return freezeRow([...row, dataRowHash(row), validFrom, null, true]);
+      return extendRow(row, [dataRowHash(row), validFrom, null, true]);
   }
 }
 

@@ -1,38 +1,110 @@
 import xxhash from 'xxhash-wasm';
 import { encodeRow } from './canonical.ts';
-import type { Row } from './table-schema.ts';
+import type { CanonicalValue, Row } from './table-schema.ts';
 
 const hasher = await xxhash();
-const memo = new WeakMap<Row, bigint>();
 const encoder = new TextEncoder();
 let buffer = new Uint8Array(1 << 16);
 
+/**
+ * A 64-bit hash held as two unsigned 32-bit halves. Table checksums add halves as plain numbers
+ * (exact up to 2^21 rows), which avoids allocating a BigInt per row.
+ */
+export interface Hash64 {
+  readonly hi: number;
+  readonly lo: number;
+}
+
+const TWO_32 = 0x1_0000_0000;
+
 /** xxHash64 of the UTF-8 bytes of `text`, encoded into a reused buffer (much faster than h64(text)). */
-function h64Utf8(text: string): bigint {
+function h64Utf8(text: string): Hash64 {
   if (text.length * 3 > buffer.length) buffer = new Uint8Array(text.length * 3);
   const { written } = encoder.encodeInto(text, buffer);
-  return hasher.h64Raw(buffer.subarray(0, written));
+  const value = hasher.h64Raw(buffer.subarray(0, written));
+  return { hi: Number(value >> 32n), lo: Number(value & 0xffff_ffffn) };
+}
+
+/** 16 lowercase hex digits of a 64-bit hash. */
+export function hashHex(hash: Hash64): string {
+  return hash.hi.toString(16).padStart(8, '0') + hash.lo.toString(16).padStart(8, '0');
+}
+
+export function sameHash(a: Hash64, b: Hash64): boolean {
+  return a.hi === b.hi && a.lo === b.lo;
+}
+
+/** Order-independent accumulator of 64-bit hashes: their sum modulo 2^64. */
+export class HashSum {
+  private hi = 0;
+  private lo = 0;
+
+  add(hash: Hash64): void {
+    this.hi += hash.hi;
+    this.lo += hash.lo;
+  }
+
+  /** 16 hex digits of the sum modulo 2^64. */
+  hex(): string {
+    const carry = Math.floor(this.lo / TWO_32);
+    const lo = this.lo - carry * TWO_32;
+    const hi = (this.hi + carry) % TWO_32;
+    return hashHex({ hi, lo });
+  }
+}
+
+/** Rows built by `extendRow`, mapped to the data row they extend. */
+const extendedFrom = new WeakMap<Row, Row>();
+/** Memoised hashes of rows hashed whole, and per data width of rows with metadata columns. */
+const wholeMemo = new WeakMap<Row, Hash64>();
+const composedMemo = new Map<number, WeakMap<Row, Hash64>>();
+
+/**
+ * A data row followed by metadata values (`__dpone__op`, SCD2 validity, …), frozen. The link to
+ * the data row lets `rowHash` reuse the data row's memoised hash.
+ */
+export function extendRow(data: Row, extra: readonly CanonicalValue[]): Row {
+  const row = Object.freeze([...data, ...extra]);
+  extendedFrom.set(row, data);
+  return row;
+}
+
+/** The first `width` columns of a row as a frozen row (the extended row's data row when known). */
+export function dataRowOf(row: Row, width: number): Row {
+  if (width >= row.length) return row;
+  const base = extendedFrom.get(row);
+  return base && base.length === width ? base : Object.freeze(row.slice(0, width));
+}
+
+function computeHash(row: Row, dataWidth: number): Hash64 {
+  if (dataWidth >= row.length) return h64Utf8(encodeRow(row));
+  const dataHash = rowHash(dataRowOf(row, dataWidth));
+  return h64Utf8(`${hashHex(dataHash)}\u001e${encodeRow(row.slice(dataWidth))}`);
 }
 
 /**
- * 64-bit xxHash of a row's canonical encoding. Rows are frozen, so the hash of a row object is
- * memoised: a row that an engine changes is necessarily a new array and is hashed afresh.
+ * 64-bit hash of a row's canonical values. The first `dataWidth` columns (default: all) are the
+ * source data, hashed as xxHash64 of their canonical encoding; when metadata columns follow, the row
+ * hash is xxHash64 of the data hash and the encoded metadata. Every caller — fixture, in-memory
+ * target, rows read back from a sink — passes the same width for the same table. Memoised for
+ * frozen rows: a row that changes is necessarily a new array.
  */
-export function rowHash(row: Row): bigint {
-  let hash = memo.get(row);
+export function rowHash(row: Row, dataWidth: number = row.length): Hash64 {
+  const width = Math.min(dataWidth, row.length);
+  let byRow = wholeMemo;
+  if (width < row.length) {
+    byRow = composedMemo.get(width) ?? new WeakMap();
+    composedMemo.set(width, byRow);
+  }
+  let hash = byRow.get(row);
   if (hash === undefined) {
-    hash = h64Utf8(encodeRow(row));
-    if (Object.isFrozen(row)) memo.set(row, hash);
+    hash = computeHash(row, width);
+    if (Object.isFrozen(row)) byRow.set(row, hash);
   }
   return hash;
 }
 
-/** 16 lowercase hex digits, the printed form of 64-bit hashes and checksums. */
-export function hex64(value: bigint): string {
-  return value.toString(16).padStart(16, '0');
-}
-
-/** 64-bit xxHash of arbitrary text (load ids, event ids). */
-export function hashText(text: string): bigint {
-  return h64Utf8(text);
+/** 16 hex digits of the 64-bit xxHash of arbitrary text (load ids, event ids). */
+export function hashText(text: string): string {
+  return hashHex(h64Utf8(text));
 }

@@ -1,5 +1,5 @@
 import type { Row } from '../schema/index.ts';
-import { hashText, hex64 } from '../schema/index.ts';
+import { hashText } from '../schema/index.ts';
 import type { Sink, Source } from '../connectors/index.ts';
 import type {
   ChangeOp, LoadPlan, PlanBatch, PlanOperation, RangePredicate, ReconcileCheck, TargetShape, TargetSpec,
@@ -55,7 +55,7 @@ export interface LoadStrategy {
 
 /** A load id derived from pipeline, strategy and prior state: a rerun of a failed load reuses it. */
 export function loadIdFor(context: StrategyContext, strategy: StrategyName): string {
-  return `L${hex64(hashText(`${context.pipeline}|${strategy}|${JSON.stringify(context.state)}`))}`;
+  return `L${hashText(`${context.pipeline}|${strategy}|${JSON.stringify(context.state)}`)}`;
 }
 
 export interface BatchSpec {

@@ -1,5 +1,5 @@
 import type { Row } from '../../schema/index.ts';
-import { freezeRow } from '../../schema/index.ts';
+import { extendRow } from '../../schema/index.ts';
 import type { ChangeOp, KeyValue, PlanOperation, ReconcileCheck, StagedBatch, TargetSpec } from '../../plan/index.ts';
 import { dataRowHash, keyOf, rowMatcher, targetLayout } from '../../plan/index.ts';
 import type { ReconcileResult, Sink, SinkCapabilities, StagingReport, StepHook, TargetContent } from '../sink.ts';
@@ -113,7 +113,7 @@ export class MemoryEventLogSink implements Sink {
       for (const event of this.events) {
         if (seen.has(event.id) || event.value === null) continue;
         seen.add(event.id);
-        rows.push(freezeRow([...event.value, event.op]));
+        rows.push(extendRow(event.value, [event.op]));
       }
       return { schema, rows, eventCount: this.events.length, tombstonedKeys };
     }

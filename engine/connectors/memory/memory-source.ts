@@ -23,6 +23,8 @@ export interface MemorySourceInit {
 /** Transaction id of the base rows; change `i` commits as `BASE_XID + 1 + i`. */
 export const BASE_XID = 1000;
 
+const sharedTables = new WeakMap<readonly ChangeRecord[], WeakMap<readonly Row[], Map<KeyValue, VersionedRow>>>();
+
 interface VersionedRow {
   readonly row: Row;
   readonly xmin: number;
@@ -101,6 +103,9 @@ export class MemorySource implements Source {
   }
 
   private table(): Map<KeyValue, VersionedRow> {
+    // The table only depends on the (immutable) base rows and changes: sources built from the same
+    // fixture share it.
+    this.current ??= sharedTables.get(this.init.changes)?.get(this.init.baseRows);
     if (!this.current) {
       const keyIndex = columnIndex(this.schema, this.schema.key);
       const table = new Map<KeyValue, VersionedRow>();
@@ -110,6 +115,9 @@ export class MemorySource implements Source {
         else table.set(change.key, { row: change.row, xmin: BASE_XID + 1 + index });
       });
       this.current = table;
+      const byBase = sharedTables.get(this.init.changes) ?? new WeakMap();
+      byBase.set(this.init.baseRows, table);
+      sharedTables.set(this.init.changes, byBase);
     }
     return this.current;
   }

@@ -1,5 +1,5 @@
 import type { Row } from '../../schema/index.ts';
-import { freezeRow } from '../../schema/index.ts';
+import { dataRowOf, extendRow } from '../../schema/index.ts';
 import type {
   ChangeOp, KeyValue, PlanOperation, ReconcileCheck, StagedBatch, TargetLayout, TargetSpec,
 } from '../../plan/index.ts';
@@ -53,10 +53,11 @@ const INTERPRETERS: { [K in PlanOperation['kind']]: Interpreter<K> } = {
     staged.rows.forEach((row, i) => {
       const index = currentIndexByKey.get(keyOf(row, layout.keyIndex));
       if (index !== undefined) {
-        const expired = [...(rows[index] as Row)];
-        expired[layout.validToIndex] = op.asOf;
-        expired[layout.isCurrentIndex] = false;
-        rows[index] = freezeRow(expired);
+        const current = rows[index] as Row;
+        const meta = current.slice(layout.dataWidth);
+        meta[layout.validToIndex - layout.dataWidth] = op.asOf;
+        meta[layout.isCurrentIndex - layout.dataWidth] = false;
+        rows[index] = extendRow(dataRowOf(current, layout.dataWidth), meta);
       }
       if (opAt(staged, i) !== 'D') rows.push(toTargetRow(row, target.shape, opAt(staged, i), op.asOf));
     });
@@ -85,6 +86,7 @@ export class MemoryTableSink implements Sink {
   private rows: Row[];
   private readonly staging = new Map<string, StagedBatch>();
   private countBeforeFinalize = 0;
+  private keyCache?: { readonly rows: readonly Row[]; readonly keys: Set<KeyValue> };
 
   /** @param initialRows target content before the load, in the target schema. */
   constructor(initialRows: readonly Row[] = []) {
@@ -100,14 +102,18 @@ export class MemoryTableSink implements Sink {
     const hashes = new Map<KeyValue, string>();
     for (const row of this.currentRows(layout)) {
       const stored = layout.hashIndex >= 0 ? row[layout.hashIndex] : null;
-      hashes.set(keyOf(row, layout.keyIndex), typeof stored === 'string' ? stored : dataRowHash(row.slice(0, layout.dataWidth)));
+      hashes.set(keyOf(row, layout.keyIndex), typeof stored === 'string' ? stored : dataRowHash(dataRowOf(row, layout.dataWidth)));
     }
     return hashes;
   }
 
   async currentKeys(target: TargetSpec): Promise<Set<KeyValue>> {
-    const layout = targetLayout(target);
-    return new Set(this.currentRows(layout).map((row) => keyOf(row, layout.keyIndex)));
+    // Keys are asked for several times between two finalizes (plan, then each reconcile check).
+    if (this.keyCache?.rows !== this.rows) {
+      const layout = targetLayout(target);
+      this.keyCache = { rows: this.rows, keys: new Set(this.currentRows(layout).map((row) => keyOf(row, layout.keyIndex))) };
+    }
+    return this.keyCache.keys;
   }
 
   async stage(batch: StagedBatch): Promise<void> {
@@ -143,7 +149,7 @@ export class MemoryTableSink implements Sink {
         return reconcileResult(check, check.equals, this.currentRows(layout).length);
       case 'keys_present':
       case 'keys_absent': {
-        const keys = new Set(this.currentRows(layout).map((row) => keyOf(row, layout.keyIndex)));
+        const keys = await this.currentKeys(target);
         const found = check.keys.filter((key) => keys.has(key)).length;
         return reconcileResult(check, check.kind === 'keys_present' ? check.keys.length : 0, found);
       }

@@ -1,0 +1,22 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunMode } from './registry.ts';
+
+/** Env variable naming the artifact directory (the CLI sets it from --artifact-dir). */
+export const ARTIFACT_DIR_ENV = 'DPONE_MATRIX_ARTIFACT_DIR';
+
+/** Default artifact directory of a mode when none is given. */
+export function defaultArtifactDir(mode: RunMode): string {
+  return join('test_artifacts', 'matrix', mode);
+}
+
+/** Path of a per-case artifact: `<case_id>__metadata.json` or `<case_id>__behavior.json`. */
+export function caseArtifactPath(dir: string, caseId: string, kind: 'metadata' | 'behavior'): string {
+  return join(dir, `${caseId}__${kind}.json`);
+}
+
+/** Writes a JSON document (2-space indent, trailing newline), creating the directory. */
+export function writeJson(path: string, document: unknown): void {
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(document, null, 2)}\n`);
+}

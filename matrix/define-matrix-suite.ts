@@ -1,0 +1,92 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { caseArtifactPath, writeJson } from './artifacts.ts';
+import { runCaseBehavior } from './behavior.ts';
+import { contractProblems } from './contract.ts';
+import { manifestFragment } from './manifest.ts';
+import { matrixConfigFromEnv } from './matrix-env.ts';
+import type { MatrixCase } from './registry.ts';
+import type { BehaviorArtifact, MetadataArtifact, SkippedBehaviorArtifact } from './results.ts';
+import { dispositionFor } from './run-modes.ts';
+import { selectCases } from './selection.ts';
+
+const DOCS_DIR = fileURLToPath(new URL('../docs/', import.meta.url));
+
+function metadataArtifact(matrixCase: MatrixCase, mode: MetadataArtifact['run_mode'], skipReason: string | null, durationMs: number): MetadataArtifact {
+  return {
+    schema_version: 'dpone.matrix.metadata.v1',
+    case_id: matrixCase.id,
+    source: matrixCase.source,
+    sink: matrixCase.sink,
+    strategy: matrixCase.strategy,
+    group: matrixCase.group,
+    guide: matrixCase.guide,
+    install_extras: matrixCase.installExtras,
+    profiles: matrixCase.profiles,
+    local_service_supported: matrixCase.localServiceSupported,
+    external_credentials_required: matrixCase.externalCredentialsRequired,
+    services: matrixCase.services,
+    manifest_fragment: manifestFragment(matrixCase),
+    run_mode: mode,
+    provider: mode === 'mock_contract' ? 'memory' : 'none',
+    skip_reason: skipReason,
+    duration_ms: durationMs,
+  };
+}
+
+function failedChecks(artifact: BehaviorArtifact): string[] {
+  return artifact.quality_check_results.filter((check) => !check.passed).map((check) => `${check.name}: ${check.detail}`);
+}
+
+/**
+ * Generates the tests of one source family's cases: per case a `contract` test and a `behavior`
+ * test, each writing its artifact before asserting (a red case leaves its evidence). Cases the mode
+ * does not run are skipped with their reason, which lands in JUnit and in both artifacts.
+ */
+export function defineMatrixSuite(source: string): void {
+  const config = matrixConfigFromEnv();
+  const cases = selectCases(config.selection).filter((candidate) => candidate.source === source);
+  if (cases.length === 0) {
+    test.skip(`no ${source} case selected (${JSON.stringify(config.selection)})`, () => undefined);
+    return;
+  }
+  for (const matrixCase of cases) {
+    const disposition = dispositionFor(matrixCase, config.mode);
+    describe(matrixCase.id, () => {
+      test('contract', (context) => {
+        const started = performance.now();
+        const skipReason = disposition.action === 'skip' ? disposition.reason : null;
+        writeJson(caseArtifactPath(config.artifactDir, matrixCase.id, 'metadata'),
+          metadataArtifact(matrixCase, config.mode, skipReason, Math.round(performance.now() - started)));
+        if (skipReason) {
+          context.skip(skipReason);
+          return;
+        }
+        expect(contractProblems(matrixCase, manifestFragment(matrixCase), config.mode, DOCS_DIR)).toEqual([]);
+      });
+      test('behavior', async (context) => {
+        if (disposition.action === 'skip') {
+          const skipped: SkippedBehaviorArtifact = {
+            schema_version: 'dpone.matrix.behavior.v1', case_id: matrixCase.id, source: matrixCase.source, sink: matrixCase.sink,
+            strategy: matrixCase.strategy, run_mode: config.mode, provider: 'none', skip_reason: disposition.reason, duration_ms: 0, passed: null,
+          };
+          writeJson(caseArtifactPath(config.artifactDir, matrixCase.id, 'behavior'), skipped);
+          context.skip(disposition.reason);
+          return;
+        }
+        if (config.mode !== 'mock_contract') {
+          throw new Error(`${config.mode} runs through the real connectors, which this build does not have yet; use mock_contract`);
+        }
+        const artifact = await runCaseBehavior(matrixCase, { profile: config.profile, runMode: config.mode });
+        writeJson(caseArtifactPath(config.artifactDir, matrixCase.id, 'behavior'), artifact);
+        expect(artifact.load_error, 'the load failed').toBeNull();
+        expect(artifact.actual_row_count, 'row count').toBe(artifact.expected_row_count);
+        expect(artifact.source_row_count, 'rows read from the source').toBe(artifact.expected_source_row_count);
+        expect(artifact.actual_checksum, 'table checksum').toBe(artifact.expected_checksum);
+        expect(failedChecks(artifact), 'quality checks').toEqual([]);
+        expect(artifact.samples?.mismatched_keys, 'sample rows').toEqual([]);
+        expect(artifact.passed).toBe(true);
+      });
+    });
+  }
+}

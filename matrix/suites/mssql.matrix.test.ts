@@ -1,0 +1,3 @@
+import { defineMatrixSuite } from '../define-matrix-suite.ts';
+
+defineMatrixSuite('mssql');

@@ -1,0 +1,1 @@
+export { checkDocs, renderDocs, writeDocs } from './docs-generator.ts';
