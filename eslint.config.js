@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'test_artifacts/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'test_artifacts/**', 'coverage/**', '**/*.tmp.ts'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -13,6 +13,8 @@ let buffer = new Uint8Array(1 << 16);
 export interface Hash64 {
   readonly hi: number;
   readonly lo: number;
+  /** 16 lowercase hex digits (kept with the hash: row hashes are printed and compared often). */
+  readonly hex: string;
 }
 
 const TWO_32 = 0x1_0000_0000;
@@ -21,13 +23,16 @@ const TWO_32 = 0x1_0000_0000;
 function h64Utf8(text: string): Hash64 {
   if (text.length * 3 > buffer.length) buffer = new Uint8Array(text.length * 3);
   const { written } = encoder.encodeInto(text, buffer);
-  const value = hasher.h64Raw(buffer.subarray(0, written));
-  return { hi: Number(value >> 32n), lo: Number(value & 0xffff_ffffn) };
+  return hash64(hasher.h64Raw(buffer.subarray(0, written)));
+}
+
+function hash64(value: bigint): Hash64 {
+  return { hi: Number(value >> 32n), lo: Number(value & 0xffff_ffffn), hex: value.toString(16).padStart(16, '0') };
 }
 
 /** 16 lowercase hex digits of a 64-bit hash. */
 export function hashHex(hash: Hash64): string {
-  return hash.hi.toString(16).padStart(8, '0') + hash.lo.toString(16).padStart(8, '0');
+  return hash.hex;
 }
 
 export function sameHash(a: Hash64, b: Hash64): boolean {
@@ -49,7 +54,7 @@ export class HashSum {
     const carry = Math.floor(this.lo / TWO_32);
     const lo = this.lo - carry * TWO_32;
     const hi = (this.hi + carry) % TWO_32;
-    return hashHex({ hi, lo });
+    return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
   }
 }
 
@@ -59,13 +64,25 @@ const extendedFrom = new WeakMap<Row, Row>();
 const wholeMemo = new WeakMap<Row, Hash64>();
 const composedMemo = new Map<number, WeakMap<Row, Hash64>>();
 
+/** Extended rows by data row and metadata values, so equal extensions are one shared object. */
+const interned = new WeakMap<Row, Map<string, Row>>();
+
 /**
- * A data row followed by metadata values (`__dpone__op`, SCD2 validity, …), frozen. The link to
- * the data row lets `rowHash` reuse the data row's memoised hash.
+ * A data row followed by metadata values (`__dpone__op`, SCD2 validity, …), frozen. Rows are
+ * values: extending the same data row with the same metadata returns the same object, so its hash
+ * and statistics are computed once however many targets hold it. The link to the data row lets
+ * `rowHash` reuse the data row's memoised hash.
  */
 export function extendRow(data: Row, extra: readonly CanonicalValue[]): Row {
-  const row = Object.freeze([...data, ...extra]);
-  extendedFrom.set(row, data);
+  let byExtra = interned.get(data);
+  if (!byExtra) interned.set(data, (byExtra = new Map()));
+  const key = JSON.stringify(extra);
+  let row = byExtra.get(key);
+  if (!row) {
+    row = Object.freeze([...data, ...extra]);
+    extendedFrom.set(row, data);
+    byExtra.set(key, row);
+  }
   return row;
 }
 

@@ -59,7 +59,7 @@ function removeStaleArtifacts(dir: string): void {
 
 /** Points the vitest workers at this run: they read mode, selection, profile and directory from env. */
 function exportRunEnv(request: MatrixRunRequest): void {
-  for (const name of Object.values(SELECTION_ENV)) delete process.env[name];
+  for (const name of Object.values(SELECTION_ENV)) Reflect.deleteProperty(process.env, name);
   Object.assign(process.env, selectionToEnv(request.selection), {
     [RUN_MODE_ENV]: request.mode,
     [PROFILE_ENV.rows[0]]: String(request.profile.rows),
@@ -67,7 +67,7 @@ function exportRunEnv(request: MatrixRunRequest): void {
     [PROFILE_ENV.deleteRatio[0]]: String(request.profile.deleteRatio),
     [ARTIFACT_DIR_ENV]: request.artifactDir,
   });
-  delete process.env[PROFILE_ENV.rows[1]];
+  Reflect.deleteProperty(process.env, PROFILE_ENV.rows[1]);
 }
 
 function readBehavior(dir: string, caseId: string): BehaviorArtifact | null {
