@@ -1,18 +1,13 @@
-import type { Sink } from '../engine/connectors/index.ts';
-import { MemoryEventLogSink, MemoryTableSink } from '../engine/connectors/index.ts';
-import type { FaultInjector, LoadReport } from '../engine/lifecycle/index.ts';
-import { LoadFailedError, runLoad } from '../engine/lifecycle/index.ts';
-import { MemoryStateStore } from '../engine/state/index.ts';
+import type { FaultInjector } from '../engine/lifecycle/index.ts';
 import type { StrategyRegistry } from '../engine/strategies/index.ts';
 import { DEFAULT_STRATEGIES } from '../engine/strategies/index.ts';
-import { expectationFor } from '../fixtures/oracle.ts';
-import { memorySourceFor, targetBeforeEvents, targetBeforeRows } from '../fixtures/scenario.ts';
 import { sourceFixture } from '../fixtures/source-fixture.ts';
 import type { VolumeProfile } from '../fixtures/volume-profile.ts';
 import { sinkFamily, sourceFamily } from './families.ts';
+import { MemoryLoadHarness } from './memory-harness.ts';
+import { projectActual } from './quality-checks.ts';
 import type { MatrixCase, RunMode } from './registry.ts';
 import type { BehaviorArtifact } from './results.ts';
-import { evaluateQualityChecks, projectActual } from './quality-checks.ts';
 import { buildSamples } from './samples.ts';
 
 export interface BehaviorOptions {
@@ -23,48 +18,22 @@ export interface BehaviorOptions {
   readonly faults?: FaultInjector;
 }
 
-/** The in-memory connectors of mock_contract for a case: a memory source and a table or event-log sink. */
-function memoryConnectors(matrixCase: MatrixCase, options: BehaviorOptions) {
-  const fixture = sourceFixture(matrixCase.source, options.profile);
-  const sinkKind = sinkFamily(matrixCase.sink).kind;
-  const strategy = (options.strategies ?? DEFAULT_STRATEGIES).get(matrixCase.strategy);
-  const source = memorySourceFor(fixture, sourceFamily(matrixCase.source).capabilities);
-  const sink: Sink = sinkKind === 'relational'
-    ? new MemoryTableSink(targetBeforeRows(fixture, strategy.targetShape(sinkKind)))
-    : new MemoryEventLogSink(targetBeforeEvents(fixture));
-  return { fixture, sinkKind, strategy, source, sink };
-}
-
 /**
  * Runs one case for real: builds the target from the fixture, loads the delta through the engine,
  * reads the target back and judges it against the oracle (counts, checksum, quality checks, samples).
  */
 export async function runCaseBehavior(matrixCase: MatrixCase, options: BehaviorOptions): Promise<BehaviorArtifact> {
   const started = performance.now();
-  const { fixture, sinkKind, strategy, source, sink } = memoryConnectors(matrixCase, options);
-  const stateStore = new MemoryStateStore({ [matrixCase.id]: source.baseCursor() });
-  const targetBeforeCount = fixture.before.length;
-  let load: LoadReport | undefined;
-  let loadError: string | null = null;
-  try {
-    load = await runLoad({
-      pipeline: matrixCase.id, source, sink, strategy, stateStore, faults: options.faults,
-      options: { window: fixture.window, backfill: fixture.backfill },
-    });
-  } catch (error) {
-    if (!(error instanceof LoadFailedError)) throw error;
-    loadError = error.message;
-    load = error.report;
-  }
-  const target = { name: matrixCase.id, dataSchema: fixture.schema, shape: strategy.targetShape(sinkKind) };
-  const actual = await sink.read(target);
-  const expectation = expectationFor(matrixCase.strategy, sinkKind, fixture);
-  const storedState = await stateStore.load(matrixCase.id);
-  const judgement = evaluateQualityChecks({ fixture, expectation, actual, load, storedState });
+  const fixture = sourceFixture(matrixCase.source, options.profile);
+  const strategy = (options.strategies ?? DEFAULT_STRATEGIES).get(matrixCase.strategy);
+  const harness = new MemoryLoadHarness(fixture, matrixCase.id, sourceFamily(matrixCase.source).capabilities, sinkFamily(matrixCase.sink).kind, strategy);
+  const { report: load, error: loadError } = await harness.load(options.faults);
+  const { actual, judgement } = await harness.judge(load);
+  const { expectation } = harness;
   const checks = judgement.results;
   const projected = projectActual(actual, expectation);
   const samples = typeof projected === 'string' ? null : buildSamples(fixture, expectation, projected, actual.schema);
-  const sourceRowCount = load?.extractedRows ?? 0;
+  const sourceRowCount = load.extractedRows;
   const passed = loadError === null
     && sourceRowCount === expectation.sourceRowCount
     && checks.every((result) => result.passed)
@@ -84,7 +53,7 @@ export async function runCaseBehavior(matrixCase: MatrixCase, options: BehaviorO
     deleted_row_count: fixture.split.deletes,
     updated_row_count: fixture.split.updates,
     inserted_row_count: fixture.split.inserts,
-    target_before_count: targetBeforeCount,
+    target_before_count: fixture.before.length,
     source_row_count: sourceRowCount,
     expected_source_row_count: expectation.sourceRowCount,
     expected_row_count: expectation.rows.length,
@@ -95,8 +64,8 @@ export async function runCaseBehavior(matrixCase: MatrixCase, options: BehaviorO
     actual_event_count: actual.eventCount ?? null,
     quality_checks: checks.map((result) => result.name),
     quality_check_results: checks,
-    lifecycle: (load?.phases ?? []).map((event) => `${event.phase}${event.batch ? `:${event.batch}` : ''}=${event.status}`),
-    committed_state: load?.committedState ? { ...load.committedState } : null,
+    lifecycle: load.phases.map((event) => `${event.phase}${event.batch ? `:${event.batch}` : ''}=${event.status}`),
+    committed_state: load.committedState ? { ...load.committedState } : null,
     load_error: loadError,
     samples,
     passed,
