@@ -1,9 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
+import { releaseDerivedData } from '../fixtures/derived-cache.ts';
 import { caseArtifactPath, writeJson } from './artifacts.ts';
 import { runCaseBehavior } from './behavior.ts';
 import { contractProblems } from './contract.ts';
 import { manifestFragment } from './manifest.ts';
+import type { MatrixRunConfig } from './matrix-env.ts';
 import { matrixConfigFromEnv } from './matrix-env.ts';
 import type { MatrixCase } from './registry.ts';
 import type { BehaviorArtifact, MetadataArtifact, SkippedBehaviorArtifact } from './results.ts';
@@ -50,43 +52,54 @@ export function defineMatrixSuite(source: string): void {
     test.skip(`no ${source} case selected (${JSON.stringify(config.selection)})`, () => undefined);
     return;
   }
-  for (const matrixCase of cases) {
-    const disposition = dispositionFor(matrixCase, config.mode);
-    describe(matrixCase.id, () => {
-      test('contract', (context) => {
-        const started = performance.now();
-        const skipReason = disposition.action === 'skip' ? disposition.reason : null;
-        writeJson(caseArtifactPath(config.artifactDir, matrixCase.id, 'metadata'),
-          metadataArtifact(matrixCase, config.mode, skipReason, Math.round(performance.now() - started)));
-        if (skipReason) {
-          context.skip(skipReason);
-          return;
-        }
-        expect(contractProblems(matrixCase, manifestFragment(matrixCase), config.mode, DOCS_DIR)).toEqual([]);
-      });
-      test('behavior', async (context) => {
-        if (disposition.action === 'skip') {
-          const skipped: SkippedBehaviorArtifact = {
-            schema_version: 'dpone.matrix.behavior.v1', case_id: matrixCase.id, source: matrixCase.source, sink: matrixCase.sink,
-            strategy: matrixCase.strategy, run_mode: config.mode, provider: 'none', skip_reason: disposition.reason, duration_ms: 0, passed: null,
-          };
-          writeJson(caseArtifactPath(config.artifactDir, matrixCase.id, 'behavior'), skipped);
-          context.skip(disposition.reason);
-          return;
-        }
-        if (config.mode !== 'mock_contract') {
-          throw new Error(`${config.mode} runs through the real connectors, which this build does not have yet; use mock_contract`);
-        }
-        const artifact = await runCaseBehavior(matrixCase, { profile: config.profile, runMode: config.mode });
-        writeJson(caseArtifactPath(config.artifactDir, matrixCase.id, 'behavior'), artifact);
-        expect(artifact.load_error, 'the load failed').toBeNull();
-        expect(artifact.actual_row_count, 'row count').toBe(artifact.expected_row_count);
-        expect(artifact.source_row_count, 'rows read from the source').toBe(artifact.expected_source_row_count);
-        expect(artifact.actual_checksum, 'table checksum').toBe(artifact.expected_checksum);
-        expect(failedChecks(artifact), 'quality checks').toEqual([]);
-        expect(artifact.samples?.mismatched_keys, 'sample rows').toEqual([]);
-        expect(artifact.passed).toBe(true);
-      });
+  // Cases run grouped by strategy: data derived for one strategy (expectations, shaped targets) is
+  // released before the next group, which bounds memory at 100,000 rows per case.
+  const strategies = [...new Set(cases.map((matrixCase) => matrixCase.strategy))];
+  for (const strategy of strategies) {
+    describe(strategy, () => {
+      afterAll(releaseDerivedData);
+      for (const matrixCase of cases.filter((candidate) => candidate.strategy === strategy)) defineCaseTests(matrixCase, config);
     });
   }
+}
+
+/** The contract and behavior tests of one case. */
+function defineCaseTests(matrixCase: MatrixCase, config: MatrixRunConfig): void {
+  const disposition = dispositionFor(matrixCase, config.mode);
+  describe(matrixCase.id, () => {
+    test('contract', (context) => {
+      const started = performance.now();
+      const skipReason = disposition.action === 'skip' ? disposition.reason : null;
+      writeJson(caseArtifactPath(config.artifactDir, matrixCase.id, 'metadata'),
+        metadataArtifact(matrixCase, config.mode, skipReason, Math.round(performance.now() - started)));
+      if (skipReason) {
+        context.skip(skipReason);
+        return;
+      }
+      expect(contractProblems(matrixCase, manifestFragment(matrixCase), config.mode, DOCS_DIR)).toEqual([]);
+    });
+    test('behavior', async (context) => {
+      if (disposition.action === 'skip') {
+        const skipped: SkippedBehaviorArtifact = {
+          schema_version: 'dpone.matrix.behavior.v1', case_id: matrixCase.id, source: matrixCase.source, sink: matrixCase.sink,
+          strategy: matrixCase.strategy, run_mode: config.mode, provider: 'none', skip_reason: disposition.reason, duration_ms: 0, passed: null,
+        };
+        writeJson(caseArtifactPath(config.artifactDir, matrixCase.id, 'behavior'), skipped);
+        context.skip(disposition.reason);
+        return;
+      }
+      if (config.mode !== 'mock_contract') {
+        throw new Error(`${config.mode} runs through the real connectors, which this build does not have yet; use mock_contract`);
+      }
+      const artifact = await runCaseBehavior(matrixCase, { profile: config.profile, runMode: config.mode });
+      writeJson(caseArtifactPath(config.artifactDir, matrixCase.id, 'behavior'), artifact);
+      expect(artifact.load_error, 'the load failed').toBeNull();
+      expect(artifact.actual_row_count, 'row count').toBe(artifact.expected_row_count);
+      expect(artifact.source_row_count, 'rows read from the source').toBe(artifact.expected_source_row_count);
+      expect(artifact.actual_checksum, 'table checksum').toBe(artifact.expected_checksum);
+      expect(failedChecks(artifact), 'quality checks').toEqual([]);
+      expect(artifact.samples?.mismatched_keys, 'sample rows').toEqual([]);
+      expect(artifact.passed).toBe(true);
+    });
+  });
 }

@@ -30,7 +30,8 @@ function compact(columns: readonly string[], row: Row, families: ReadonlyMap<str
   columns.forEach((name, index) => {
     if (index >= shownWidth && !name.startsWith('__dpone__')) return;
     const value = row[index] ?? null;
-    sample[name] = typeof value === 'number' && families.get(name) === 'timestamp' ? formatTimestamp(value) : value;
+    const timestamp = (typeof value === 'number' || typeof value === 'bigint') && families.get(name) === 'timestamp';
+    sample[name] = timestamp ? formatTimestamp(value) : typeof value === 'bigint' ? String(value) : value;
   });
   sample.row_hash = hashHex(rowHash(row, dataWidth));
   return sample;

@@ -43,7 +43,13 @@ function resolveSelection(flags: MatrixFlags, env: NodeJS.ProcessEnv): CaseSelec
     strategies: splitList(flags.strategy ?? env[SELECTION_ENV.strategies]),
     shard: shardText ? parseShard(shardText, flags.shard ? '--shard' : SELECTION_ENV.shard) : undefined,
   };
-  validateSelection(selection);
+  const source = (flag: string | undefined, cli: string, env: string) => (flag === undefined ? env : cli);
+  validateSelection(selection, {
+    caseIds: source(flags.case, '--case', SELECTION_ENV.caseIds),
+    sources: source(flags.source, '--source', SELECTION_ENV.sources),
+    sinks: source(flags.sink, '--sink', SELECTION_ENV.sinks),
+    strategies: source(flags.strategy, '--strategy', SELECTION_ENV.strategies),
+  });
   return selection;
 }
 

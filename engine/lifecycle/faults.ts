@@ -34,10 +34,10 @@ export function failOnceAt(phase: LifecyclePhase, options: { step?: number; batc
   const injector = {
     fired: false,
     check(point: FaultPoint) {
-      if (!batchesSeen.includes(point.batch)) batchesSeen.push(point.batch);
+      if (point.phase !== 'prepare' && !batchesSeen.includes(point.batch)) batchesSeen.push(point.batch);
       if (injector.fired || point.phase !== phase) return;
       if (options.step !== undefined && point.step !== options.step) return;
-      if (batchesSeen.indexOf(point.batch) !== (options.batchIndex ?? 0)) return;
+      if (point.phase !== 'prepare' && batchesSeen.indexOf(point.batch) !== (options.batchIndex ?? 0)) return;
       injector.fired = true;
       throw new InjectedFault(point);
     },

@@ -65,7 +65,15 @@ const wholeMemo = new WeakMap<Row, Hash64>();
 const composedMemo = new Map<number, WeakMap<Row, Hash64>>();
 
 /** Extended rows by data row and metadata values, so equal extensions are one shared object. */
-const interned = new WeakMap<Row, Map<string, Row>>();
+let interned = new WeakMap<Row, Map<string, Row>>();
+
+/**
+ * Forgets interned rows (they stay valid; later extensions just become new objects). Long runs call
+ * this between groups of work so interned rows do not outlive their use.
+ */
+export function releaseInternedRows(): void {
+  interned = new WeakMap();
+}
 
 /**
  * A data row followed by metadata values (`__dpone__op`, SCD2 validity, …), frozen. Rows are

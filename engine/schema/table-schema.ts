@@ -1,7 +1,10 @@
 import type { TypeFamily } from './type-family.ts';
 
-/** A canonical cell value: exact strings for decimals/text/binary, numbers for integers and times. */
-export type CanonicalValue = string | number | boolean | null;
+/**
+ * A canonical cell value: exact strings for decimals/text/binary, numbers for integers and times
+ * (bigint only for timestamps beyond ±2^53 µs, e.g. SQL Server's 9999-12-31 end-of-time marker).
+ */
+export type CanonicalValue = string | number | bigint | boolean | null;
 
 /** A row is a frozen array of canonical values in the column order of its table schema. */
 export type Row = readonly CanonicalValue[];

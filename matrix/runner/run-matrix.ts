@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../engine/usage-error.ts';
 import type { VolumeProfile } from '../../fixtures/volume-profile.ts';
@@ -131,6 +132,10 @@ export async function runMatrix(request: MatrixRunRequest): Promise<MatrixRunRes
     watch: false,
     reporters: [reporter, ['junit', { suiteName: `dpone matrix ${request.mode}` }]],
     outputFile: { junit: join(request.artifactDir, 'junit.xml') },
+  }, {}, {
+    // vitest's own log lines ("JUNIT report written to …") would mix into --format json output;
+    // everything a user needs is reported by the progress reporter and the final summary.
+    stdout: new Writable({ write: (_chunk, _encoding, done) => done() }),
   });
   try {
     await vitest.start(files);
