@@ -32,11 +32,27 @@ export const RELATIONAL_WRITE_MODES: Readonly<Record<StrategyName, string>> = {
 
 export interface ManifestFragment {
   readonly pipeline: string;
-  readonly source: { readonly type: string; readonly mode: string; readonly table: string; readonly unique_key: string; readonly watermark_column?: string };
+  readonly source: {
+    readonly type: string;
+    readonly mode: string;
+    /** What is read: a table, a REST resource or a Kafka topic. */
+    readonly object: Readonly<Record<string, string>>;
+    readonly unique_key: string;
+    readonly watermark_column?: string;
+  };
   readonly sink: { readonly type: string; readonly write_mode: string; readonly target: string };
   readonly strategy: { readonly mode: StrategyName; readonly options: Readonly<Record<string, unknown>> };
   readonly connection: { readonly provider: 'env'; readonly connection_id: string };
 }
+
+/** Where each source family's fixture table lives, in that family's own terms. */
+const SOURCE_OBJECTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  postgres: { table: 'public.orders_wide' },
+  mssql: { table: 'dbo.orders_wide' },
+  clickhouse: { table: 'dpone.orders_wide' },
+  rest_api: { resource: '/v1/orders', cursor_param: 'updated_since', page_param: 'page_token' },
+  kafka: { topic: 'dpone.orders_wide' },
+};
 
 const STRATEGY_OPTIONS: Partial<Record<StrategyName, Readonly<Record<string, unknown>>>> = {
   replace: { window: { column: 'id', bounded: true } },
@@ -58,7 +74,7 @@ export function manifestFragment(matrixCase: MatrixCase): ManifestFragment {
     source: {
       type: matrixCase.source,
       mode,
-      table: 'public.orders_wide',
+      object: SOURCE_OBJECTS[matrixCase.source] ?? { table: 'orders_wide' },
       unique_key: 'id',
       ...(mode.startsWith('incremental') ? { watermark_column: 'updated_at' } : {}),
     },

@@ -28,6 +28,7 @@ export interface LoadAttempt {
 export class MemoryLoadHarness {
   readonly source: MemorySource;
   readonly sink: Sink;
+  /** Committed pipeline state (a table sink writes it inside its transaction). */
   readonly stateStore: MemoryStateStore;
   readonly target: TargetSpec;
   readonly expectation: OracleExpectation;
@@ -40,10 +41,11 @@ export class MemoryLoadHarness {
     readonly strategy: LoadStrategy,
   ) {
     this.source = memorySourceFor(fixture, capabilities);
-    this.sink = sinkKind === 'relational'
-      ? new MemoryTableSink(targetBeforeRows(fixture, strategy.targetShape(sinkKind)))
-      : new MemoryEventLogSink(targetBeforeEvents(fixture));
     this.stateStore = new MemoryStateStore({ [pipeline]: this.source.baseCursor() });
+    // A table sink keeps the state table itself (one transaction with the target); a log does not.
+    this.sink = sinkKind === 'relational'
+      ? new MemoryTableSink(targetBeforeRows(fixture, strategy.targetShape(sinkKind)), this.stateStore)
+      : new MemoryEventLogSink(targetBeforeEvents(fixture));
     this.target = { name: pipeline, dataSchema: fixture.schema, shape: strategy.targetShape(sinkKind) };
     this.expectation = expectationFor(strategy.name, sinkKind, fixture);
   }
@@ -53,7 +55,7 @@ export class MemoryLoadHarness {
     try {
       const report = await runLoad({
         pipeline: this.pipeline, source: this.source, sink: this.sink, strategy: this.strategy,
-        stateStore: this.stateStore, faults, options: { window: this.fixture.window, backfill: this.fixture.backfill },
+        stateStore: this.sink.stateStore ?? this.stateStore, faults, options: { window: this.fixture.window, backfill: this.fixture.backfill },
       });
       return { report, error: null };
     } catch (error) {

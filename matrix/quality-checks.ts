@@ -39,6 +39,9 @@ export interface JudgeInput {
   readonly storedState: LoadState;
 }
 
+/** Fewest expected null (or non-null) cells for a sparse column's share to be judged. */
+const MIN_EXPECTED_CELLS = 10;
+
 const expectedProfiles = new WeakMap<OracleExpectation, TableProfile>();
 
 /** Checksum and non-null counts of the oracle's rows, memoised per expectation (sinks of a kind share it). */
@@ -86,7 +89,8 @@ function wideColumnsPreserved(input: JudgeInput, projectedCounts: Int32Array, wa
 
 /**
  * Nulls must follow each column's sparsity class: none in business and dense columns, and about
- * 25/50/90 % in sparse ones (tolerance: 4 standard deviations, at least 3 points).
+ * 25/50/90 % in sparse ones (tolerance: 4 standard deviations, at least 3 points). A sparse class
+ * is judged only when the table is large enough for it (n·min(p, 1 − p) ≥ 10 expected cells).
  */
 function nullDensity(input: JudgeInput, projected: readonly Row[], projectedCounts: Int32Array): QualityCheckResult {
   const { expectation, fixture } = input;
@@ -101,6 +105,7 @@ function nullDensity(input: JudgeInput, projected: readonly Row[], projectedCoun
   wide.forEach((column) => {
     const nullShare = 1 - countOf(column.name) / rows.length;
     const nominal = column.sparsity.nullPercent / 100;
+    if (nominal > 0 && rows.length * Math.min(nominal, 1 - nominal) < MIN_EXPECTED_CELLS) return;
     const tolerance = nominal === 0 ? 0 : Math.max(0.03, 4 * Math.sqrt((nominal * (1 - nominal)) / rows.length));
     if (Math.abs(nullShare - nominal) > tolerance) {
       problems.push(`${column.name} is ${(nullShare * 100).toFixed(1)}% null, class ${column.sparsity.name}`);

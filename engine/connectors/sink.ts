@@ -1,5 +1,6 @@
 import type { Row, TableSchema } from '../schema/index.ts';
 import type { KeyValue, PlanOperation, ReconcileCheck, StagedBatch, TargetSpec } from '../plan/index.ts';
+import type { StateStore } from '../state/index.ts';
 
 /** Capability flags of a sink; strategies and the matrix branch on these, never on a family name. */
 export interface SinkCapabilities {
@@ -28,7 +29,7 @@ export interface ReconcileResult {
 export interface TargetContent {
   readonly schema: TableSchema;
   readonly rows: readonly Row[];
-  /** Events in the log (event-log sinks only). */
+  /** Distinct events in the log, by event id (event-log sinks only; at-least-once retries repeat ids). */
   readonly eventCount?: number;
   /** Keys whose last event is a tombstone (event-log sinks only). */
   readonly tombstonedKeys?: ReadonlySet<KeyValue>;
@@ -37,10 +38,25 @@ export interface TargetContent {
 /** Called by sinks between the steps of a finalize, so tests can inject faults mid-operation. */
 export type StepHook = (step: number) => void;
 
+/** The unit of work of a transactional sink: finalize, reconcile and the state commit. */
+export interface SinkTransaction {
+  begin(): Promise<void>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+}
+
 /** A sink connector. One instance loads one target. */
 export interface Sink {
   readonly family: string;
   readonly capabilities: SinkCapabilities;
+  /**
+   * Transactional sinks: the lifecycle opens the transaction before finalize and commits it after
+   * the state commit, so a failure at finalize, reconcile or commit_state leaves target and state
+   * as they were. The state must then be written through `stateStore`, which shares the transaction.
+   */
+  readonly transaction?: SinkTransaction;
+  /** The sink's own state table (`etl_state.__dpone__loads`), when it has one. */
+  readonly stateStore?: StateStore;
   /** Ensures the target exists and notes what reconciliation needs (e.g. the row count before). */
   prepare(target: TargetSpec): Promise<void>;
   /** Key → `__dpone__row_hash` of the target's current rows (snapshot_diff and scd2). */

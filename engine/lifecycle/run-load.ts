@@ -10,6 +10,7 @@ export interface LoadRequest {
   readonly source: Source;
   readonly sink: Sink;
   readonly strategy: LoadStrategy;
+  /** Where state is read and committed; for a transactional sink, its own `stateStore`. */
   readonly stateStore: StateStore;
   /** Target table or topic; defaults to the pipeline id. */
   readonly targetName?: string;
@@ -63,10 +64,13 @@ export class ReconciliationError extends Error {
  * Runs one load through the staged lifecycle:
  * prepare (extract + plan) → per batch: stage → validate_staging → finalize → reconcile →
  * commit_state → cleanup. State is committed only after the batch reconciled; cleanup runs on
- * failure too. Throws LoadFailedError naming the phase that failed.
+ * failure too. With a transactional sink, finalize through commit_state is one transaction: a
+ * failure in between rolls back the target too. Throws LoadFailedError naming the phase that failed.
  */
 export async function runLoad(request: LoadRequest): Promise<LoadReport> {
   const { pipeline, source, sink, strategy, stateStore, faults } = request;
+  const transaction = sink.capabilities.transactional ? sink.transaction : undefined;
+  let transactionOpen = false;
   const phases: PhaseEvent[] = [];
   const batches: BatchReport[] = [];
   const target: TargetSpec = {
@@ -116,8 +120,13 @@ export async function runLoad(request: LoadRequest): Promise<LoadReport> {
           }
           return staging;
         });
-        await phase('finalize', batch, () => sink.finalize(target, batch.staging, batch.operations,
-          (step) => faults?.check({ phase: 'finalize', batch: batch.id, step })));
+        await phase('finalize', batch, async () => {
+          if (transaction) {
+            await transaction.begin();
+            transactionOpen = true;
+          }
+          await sink.finalize(target, batch.staging, batch.operations, (step) => faults?.check({ phase: 'finalize', batch: batch.id, step }));
+        });
         batchReport.reconciliation = await phase('reconcile', batch, async () => {
           const results: ReconcileResult[] = [];
           for (const check of batch.reconcile) results.push(await sink.reconcile(target, check));
@@ -126,12 +135,20 @@ export async function runLoad(request: LoadRequest): Promise<LoadReport> {
         });
         await phase('commit_state', batch, async () => {
           await stateStore.commit(pipeline, batch.nextState);
+          if (transaction) {
+            await transaction.commit();
+            transactionOpen = false;
+          }
           committedState = batch.nextState;
           batchReport.committed = true;
           await source.acknowledge?.(batch.nextState);
         });
       } catch (error) {
         failed = true;
+        if (transactionOpen) {
+          transactionOpen = false;
+          await transaction?.rollback();
+        }
         throw error;
       } finally {
         // Cleanup runs after a failure too; its own error only surfaces when nothing failed before it.

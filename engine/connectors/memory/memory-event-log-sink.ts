@@ -7,7 +7,10 @@ import { reconcileResult } from '../sink.ts';
 
 /** One keyed event of a log; `value` null is a tombstone. */
 export interface LogEvent {
-  /** Deterministic id (load, batch, sequence): a rerun re-emits the same ids, readers dedupe on it. */
+  /**
+   * Deterministic id: load, batch, key and the event's rank among the batch's events for that key.
+   * A rerun of the same load re-emits an event under the same id, so readers can dedupe on it.
+   */
   readonly id: string;
   readonly key: KeyValue;
   readonly op: ChangeOp;
@@ -67,11 +70,15 @@ export class MemoryEventLogSink implements Sink {
       if (operation.kind !== 'emit_events') {
         throw new Error(`${operation.kind} is a relational operation; an event log only emits events`);
       }
+      const rankOfKey = new Map<KeyValue, number>();
       staged.rows.forEach((row, index) => {
         if (index % EVENTS_PER_STEP === 0) onStep(index / EVENTS_PER_STEP);
         const op = staged.ops?.[index] ?? 'I';
         const tombstone = operation.mode === 'upsert' && op === 'D';
-        this.events.push({ id: `${batch.name}#${index}`, key: keyOf(row, keyIndex), op, value: tombstone ? null : row });
+        const key = keyOf(row, keyIndex);
+        const rank = rankOfKey.get(key) ?? 0;
+        rankOfKey.set(key, rank + 1);
+        this.events.push({ id: `${batch.name}/${key}/${rank}`, key, op, value: tombstone ? null : row });
       });
     }
   }
@@ -115,9 +122,10 @@ export class MemoryEventLogSink implements Sink {
         seen.add(event.id);
         rows.push(extendRow(event.value, [event.op]));
       }
-      return { schema, rows, eventCount: this.events.length, tombstonedKeys };
+      return { schema, rows, eventCount: seen.size, tombstonedKeys };
     }
-    return { schema, rows: [...this.compacted().values()], eventCount: this.events.length, tombstonedKeys };
+    const eventCount = new Set(this.events.map((event) => event.id)).size;
+    return { schema, rows: [...this.compacted().values()], eventCount, tombstonedKeys };
   }
 
   /** Raw events, for tests that inspect the log itself. */

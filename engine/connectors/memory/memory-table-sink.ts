@@ -4,7 +4,9 @@ import type {
   ChangeOp, KeyValue, PlanOperation, ReconcileCheck, StagedBatch, TargetLayout, TargetSpec,
 } from '../../plan/index.ts';
 import { dataRowHash, keyOf, rowMatcher, targetLayout, toTargetRow } from '../../plan/index.ts';
-import type { ReconcileResult, Sink, SinkCapabilities, StagingReport, StepHook, TargetContent } from '../sink.ts';
+import type { LoadState, StateStore } from '../../state/index.ts';
+import { MemoryStateStore } from '../../state/index.ts';
+import type { ReconcileResult, Sink, SinkCapabilities, SinkTransaction, StagingReport, StepHook, TargetContent } from '../sink.ts';
 import { reconcileResult } from '../sink.ts';
 
 type OperationOf<K extends PlanOperation['kind']> = Extract<PlanOperation, { kind: K }>;
@@ -76,25 +78,59 @@ function interpret(rows: Row[], op: PlanOperation, staged: StagedBatch, layout: 
 
 /**
  * A relational sink held in memory. It interprets the LoadPlan IR with the semantics the SQL
- * dialects compile to, and it is transactional: finalize works on a copy and swaps it in at the end.
+ * dialects compile to, and it is transactional: inside a transaction finalize works on a copy and
+ * the pipeline state is buffered; commit publishes both, rollback drops both.
  */
 export class MemoryTableSink implements Sink {
   readonly family = 'memory';
   readonly capabilities: SinkCapabilities = {
     kind: 'relational', transactional: true, upsert: true, partitionExchange: true, tombstones: false,
   };
+  readonly transaction: SinkTransaction;
+  readonly stateStore: StateStore;
+  /** Rows as committed: what a reader outside the load sees. */
   private rows: Row[];
+  /** Rows of the open transaction, if one is open and finalize ran. */
+  private pending?: Row[];
+  private pendingStates?: Map<string, LoadState>;
   private readonly staging = new Map<string, StagedBatch>();
   private countBeforeFinalize = 0;
   private keyCache?: { readonly rows: readonly Row[]; readonly keys: Set<KeyValue> };
 
-  /** @param initialRows target content before the load, in the target schema. */
-  constructor(initialRows: readonly Row[] = []) {
+  /**
+   * @param initialRows target content before the load, in the target schema.
+   * @param committedStates the state table; commits reach it only when the transaction commits.
+   */
+  constructor(initialRows: readonly Row[] = [], private readonly committedStates: StateStore = new MemoryStateStore()) {
     this.rows = [...initialRows];
+    this.transaction = {
+      begin: async () => {
+        this.pendingStates = new Map();
+      },
+      commit: async () => {
+        if (this.pending) this.rows = this.pending;
+        for (const [pipeline, state] of this.pendingStates ?? []) await this.committedStates.commit(pipeline, state);
+        this.pending = undefined;
+        this.pendingStates = undefined;
+      },
+      rollback: async () => {
+        this.pending = undefined;
+        this.pendingStates = undefined;
+      },
+    };
+    this.stateStore = {
+      load: async (pipeline) => this.pendingStates?.get(pipeline) ?? this.committedStates.load(pipeline),
+      commit: async (pipeline, state) => {
+        if (this.pendingStates) this.pendingStates.set(pipeline, state);
+        else await this.committedStates.commit(pipeline, state);
+      },
+    };
   }
 
+  /** Drops staging left by an earlier load that failed before its cleanup (one load per target at a time). */
   async prepare(): Promise<void> {
-    this.countBeforeFinalize = this.rows.length;
+    this.staging.clear();
+    this.countBeforeFinalize = this.visibleRows().length;
   }
 
   async currentHashes(target: TargetSpec): Promise<Map<KeyValue, string>> {
@@ -109,9 +145,10 @@ export class MemoryTableSink implements Sink {
 
   async currentKeys(target: TargetSpec): Promise<Set<KeyValue>> {
     // Keys are asked for several times between two finalizes (plan, then each reconcile check).
-    if (this.keyCache?.rows !== this.rows) {
+    const rows = this.visibleRows();
+    if (this.keyCache?.rows !== rows) {
       const layout = targetLayout(target);
-      this.keyCache = { rows: this.rows, keys: new Set(this.currentRows(layout).map((row) => keyOf(row, layout.keyIndex))) };
+      this.keyCache = { rows, keys: new Set(this.currentRows(layout).map((row) => keyOf(row, layout.keyIndex))) };
     }
     return this.keyCache.keys;
   }
@@ -125,15 +162,18 @@ export class MemoryTableSink implements Sink {
   }
 
   async finalize(target: TargetSpec, batch: StagedBatch, operations: readonly PlanOperation[], onStep: StepHook): Promise<void> {
-    this.countBeforeFinalize = this.rows.length;
+    const before = this.visibleRows();
+    this.countBeforeFinalize = before.length;
     const staged = this.stagedBatch(batch.name);
     const layout = targetLayout(target);
-    let working = [...this.rows];
+    let working = [...before];
     operations.forEach((operation, step) => {
       onStep(step);
       working = interpret(working, operation, staged, layout, target);
     });
-    this.rows = working;
+    // Outside a transaction each finalize is still atomic: the copy replaces the rows at the end.
+    if (this.pendingStates) this.pending = working;
+    else this.rows = working;
   }
 
   async reconcile(target: TargetSpec, check: ReconcileCheck): Promise<ReconcileResult> {
@@ -141,10 +181,10 @@ export class MemoryTableSink implements Sink {
     switch (check.kind) {
       case 'row_count': {
         const matches = check.predicate ? rowMatcher(layout.schema, check.predicate) : () => true;
-        return reconcileResult(check, check.equals, this.rows.filter(matches).length);
+        return reconcileResult(check, check.equals, this.visibleRows().filter(matches).length);
       }
       case 'row_count_delta':
-        return reconcileResult(check, check.equals, this.rows.length - this.countBeforeFinalize);
+        return reconcileResult(check, check.equals, this.visibleRows().length - this.countBeforeFinalize);
       case 'current_rows':
         return reconcileResult(check, check.equals, this.currentRows(layout).length);
       case 'keys_present':
@@ -175,7 +215,13 @@ export class MemoryTableSink implements Sink {
     return staged;
   }
 
+  /** Rows as the load sees them: the open transaction's, else the committed ones. */
+  private visibleRows(): readonly Row[] {
+    return this.pending ?? this.rows;
+  }
+
   private currentRows(layout: TargetLayout): readonly Row[] {
-    return layout.isCurrentIndex < 0 ? this.rows : this.rows.filter((row) => row[layout.isCurrentIndex] === true);
+    const rows = this.visibleRows();
+    return layout.isCurrentIndex < 0 ? rows : rows.filter((row) => row[layout.isCurrentIndex] === true);
   }
 }
