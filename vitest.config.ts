@@ -7,5 +7,6 @@ export default defineConfig({
     projects,
     // vitest leaves a core to the main thread by default; the matrix is CPU-bound, so use them all.
     maxWorkers: availableParallelism(),
+    reporters: ['default', './reports/closing-line-reporter.ts'],
   },
 });
