@@ -50,7 +50,7 @@ const SOURCE_OBJECTS: Readonly<Record<string, Readonly<Record<string, string>>>>
   postgres: { table: 'public.orders_wide' },
   mssql: { table: 'dbo.orders_wide' },
   clickhouse: { table: 'dpone.orders_wide' },
-  rest_api: { resource: '/v1/orders', cursor_param: 'updated_since', page_param: 'page_token' },
+  rest_api: { resource: '/v1/orders', cursor_param: 'updated_since', page_param: 'page' },
   kafka: { topic: 'dpone.orders_wide' },
 };
 

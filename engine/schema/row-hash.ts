@@ -64,8 +64,11 @@ const extendedFrom = new WeakMap<Row, Row>();
 const wholeMemo = new WeakMap<Row, Hash64>();
 const composedMemo = new Map<number, WeakMap<Row, Hash64>>();
 
-/** Extended rows by data row and metadata values, so equal extensions are one shared object. */
-let interned = new WeakMap<Row, Map<string, Row>>();
+/**
+ * Extended rows by data row: the one extension seen so far, or a map by metadata values once a data
+ * row has several (most have one, and a Map per row would cost more than the row's own array).
+ */
+let interned = new WeakMap<Row, Row | Map<string, Row>>();
 
 /**
  * Forgets interned rows (they stay valid; later extensions just become new objects). Long runs call
@@ -82,15 +85,21 @@ export function releaseInternedRows(): void {
  * `rowHash` reuse the data row's memoised hash.
  */
 export function extendRow(data: Row, extra: readonly CanonicalValue[]): Row {
-  let byExtra = interned.get(data);
-  if (!byExtra) interned.set(data, (byExtra = new Map()));
+  const known = interned.get(data);
   const key = JSON.stringify(extra);
-  let row = byExtra.get(key);
-  if (!row) {
-    row = Object.freeze([...data, ...extra]);
-    extendedFrom.set(row, data);
-    byExtra.set(key, row);
+  const extensionKey = (row: Row) => JSON.stringify(row.slice(data.length));
+  if (known instanceof Map) {
+    const row = known.get(key);
+    if (row) return row;
+  } else if (known && extensionKey(known) === key) {
+    return known;
   }
+  // concat allocates the exact length (a spread grows the array by pushing and keeps slack).
+  const row = Object.freeze(data.concat(extra));
+  extendedFrom.set(row, data);
+  if (known instanceof Map) known.set(key, row);
+  else if (known) interned.set(data, new Map([[extensionKey(known), known], [key, row]]));
+  else interned.set(data, row);
   return row;
 }
 
