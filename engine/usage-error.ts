@@ -8,3 +8,14 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/** Runs `action` and returns the UsageError it throws (test helper; fails when it throws nothing). */
+export function catchUsageError(action: () => unknown): UsageError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof UsageError) return error;
+    throw error;
+  }
+  throw new Error('expected a UsageError, nothing was thrown');
+}

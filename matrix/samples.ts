@@ -37,6 +37,15 @@ function compact(columns: readonly string[], row: Row, families: ReadonlyMap<str
   return sample;
 }
 
+const expectedSamples = new WeakMap<OracleExpectation, Row[]>();
+
+/** The expectation's rows for the sample keys, found once per expectation (sinks of a kind share it). */
+function expectedSampleRows(expectation: OracleExpectation, keys: ReadonlySet<KeyValue>): Row[] {
+  let rows = expectedSamples.get(expectation);
+  if (!rows) expectedSamples.set(expectation, (rows = rowsWithKeys(expectation.rows, keys)));
+  return rows;
+}
+
 function rowsWithKeys(rows: readonly Row[], keys: ReadonlySet<KeyValue>): Row[] {
   return rows.filter((row) => keys.has(row[KEY] as KeyValue));
 }
@@ -57,7 +66,7 @@ export function buildSamples(fixture: SourceFixture, expectation: OracleExpectat
   const families = new Map(targetSchema.columns.map((column) => [column.name, column.family] as const));
   const dataColumns = fixture.schema.columns.map((column) => column.name);
   const width = dataColumns.length;
-  const expected = rowsWithKeys(expectation.rows, keys);
+  const expected = expectedSampleRows(expectation, keys);
   const actual = rowsWithKeys(actualRows, keys);
   const expectedHashes = hashesByKey(expected, width);
   const actualHashes = hashesByKey(actual, width);

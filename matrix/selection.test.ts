@@ -1,21 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../engine/usage-error.ts';
+import { catchUsageError } from '../engine/usage-error.ts';
 import { MATRIX } from './registry.ts';
 import type { CaseSelection } from './selection.ts';
 import {
   parseShard, SELECTION_ENV, selectCases, selectionFromEnv, selectionToEnv, splitList, validateSelection,
 } from './selection.ts';
 
-function usageError(action: () => unknown): UsageError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof UsageError) return error;
-    throw error;
-  }
-  throw new Error('expected a UsageError, nothing was thrown');
-}
 
 const ids = (selection: CaseSelection) => selectCases(selection).map((c) => c.id);
 
@@ -92,13 +83,13 @@ describe('parseShard', () => {
   });
 
   it.each(['0/2', '3/2', '1/0', '1', 'a/b', '-1/2', '1/2/3', '', '1.5/2'])('rejects %j naming --shard', (text) => {
-    const error = usageError(() => parseShard(text));
+    const error = catchUsageError(() => parseShard(text));
     expect(error.field).toBe('--shard');
     expect(error.message).toContain(`"${text}"`);
   });
 
   it('names the field it is given', () => {
-    expect(usageError(() => parseShard('9/2', SELECTION_ENV.shard)).field).toBe('DPONE_MATRIX_SHARD');
+    expect(catchUsageError(() => parseShard('9/2', SELECTION_ENV.shard)).field).toBe('DPONE_MATRIX_SHARD');
   });
 });
 
@@ -124,13 +115,13 @@ describe('validateSelection', () => {
     [{ sources: ['bigquery'] }, '--source', /unknown source "bigquery"/],
     [{ strategies: ['upsert'] }, '--strategy', /unknown strategy "upsert"/],
   ] as const)('%j → UsageError naming %s', (selection, field, message) => {
-    const error = usageError(() => validateSelection(selection));
+    const error = catchUsageError(() => validateSelection(selection));
     expect(error.field).toBe(field);
     expect(error.message).toMatch(message);
   });
 
   it('names the env variables when told to', () => {
-    const error = usageError(() => validateSelection({ sinks: ['x'] }, { sinks: 'DPONE_MATRIX_SINK' }));
+    const error = catchUsageError(() => validateSelection({ sinks: ['x'] }, { sinks: 'DPONE_MATRIX_SINK' }));
     expect(error.field).toBe('DPONE_MATRIX_SINK');
   });
 });
@@ -171,10 +162,10 @@ describe('selection env', () => {
   });
 
   it('reports bad env values under the variable name', () => {
-    expect(usageError(() => selectionFromEnv({ DPONE_MATRIX_CASE_ID: 'nope' })).field).toBe('DPONE_MATRIX_CASE_ID');
-    expect(usageError(() => selectionFromEnv({ DPONE_MATRIX_SOURCE: 'oracle' })).field).toBe('DPONE_MATRIX_SOURCE');
-    expect(usageError(() => selectionFromEnv({ DPONE_MATRIX_SINK: 'oracle' })).field).toBe('DPONE_MATRIX_SINK');
-    expect(usageError(() => selectionFromEnv({ DPONE_MATRIX_STRATEGY: 'upsert' })).field).toBe('DPONE_MATRIX_STRATEGY');
-    expect(usageError(() => selectionFromEnv({ DPONE_MATRIX_SHARD: '5/4' })).field).toBe('DPONE_MATRIX_SHARD');
+    expect(catchUsageError(() => selectionFromEnv({ DPONE_MATRIX_CASE_ID: 'nope' })).field).toBe('DPONE_MATRIX_CASE_ID');
+    expect(catchUsageError(() => selectionFromEnv({ DPONE_MATRIX_SOURCE: 'oracle' })).field).toBe('DPONE_MATRIX_SOURCE');
+    expect(catchUsageError(() => selectionFromEnv({ DPONE_MATRIX_SINK: 'oracle' })).field).toBe('DPONE_MATRIX_SINK');
+    expect(catchUsageError(() => selectionFromEnv({ DPONE_MATRIX_STRATEGY: 'upsert' })).field).toBe('DPONE_MATRIX_STRATEGY');
+    expect(catchUsageError(() => selectionFromEnv({ DPONE_MATRIX_SHARD: '5/4' })).field).toBe('DPONE_MATRIX_SHARD');
   });
 });

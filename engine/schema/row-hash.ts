@@ -86,13 +86,12 @@ export function releaseInternedRows(): void {
  */
 export function extendRow(data: Row, extra: readonly CanonicalValue[]): Row {
   const known = interned.get(data);
+  if (known && !(known instanceof Map) && hasExtras(known, data.length, extra)) return known;
   const key = JSON.stringify(extra);
   const extensionKey = (row: Row) => JSON.stringify(row.slice(data.length));
   if (known instanceof Map) {
     const row = known.get(key);
     if (row) return row;
-  } else if (known && extensionKey(known) === key) {
-    return known;
   }
   // concat allocates the exact length (a spread grows the array by pushing and keeps slack).
   const row = Object.freeze(data.concat(extra));
@@ -108,6 +107,13 @@ export function dataRowOf(row: Row, width: number): Row {
   if (width >= row.length) return row;
   const base = extendedFrom.get(row);
   return base && base.length === width ? base : Object.freeze(row.slice(0, width));
+}
+
+/** True when `row` is `width` data columns followed by exactly `extra`. */
+function hasExtras(row: Row, width: number, extra: readonly CanonicalValue[]): boolean {
+  if (row.length !== width + extra.length) return false;
+  for (let i = 0; i < extra.length; i++) if (!Object.is(row[width + i], extra[i])) return false;
+  return true;
 }
 
 function computeHash(row: Row, dataWidth: number): Hash64 {

@@ -23,6 +23,8 @@ export interface MemorySourceInit {
 /** Transaction id of the base rows; change `i` commits as `BASE_XID + 1 + i`. */
 export const BASE_XID = 1000;
 
+/** Highest watermark of a base table (sources built from one fixture share it). */
+const baseWatermarks = new WeakMap<readonly Row[], number>();
 const sharedTables = new WeakMap<readonly ChangeRecord[], WeakMap<readonly Row[], Map<KeyValue, VersionedRow>>>();
 
 interface VersionedRow {
@@ -50,9 +52,13 @@ export class MemorySource implements Source {
 
   /** The state a previous load of the base rows would have committed. */
   baseCursor(): LoadState {
-    const watermarkIndex = columnIndex(this.schema, this.init.watermarkColumn);
-    let watermark = 0;
-    for (const row of this.init.baseRows) watermark = Math.max(watermark, Number(row[watermarkIndex] ?? 0));
+    let watermark = baseWatermarks.get(this.init.baseRows);
+    if (watermark === undefined) {
+      const watermarkIndex = columnIndex(this.schema, this.init.watermarkColumn);
+      watermark = 0;
+      for (const row of this.init.baseRows) watermark = Math.max(watermark, Number(row[watermarkIndex] ?? 0));
+      baseWatermarks.set(this.init.baseRows, watermark);
+    }
     return { watermark, xmin: BASE_XID, lsn: '0/1000000' };
   }
 
