@@ -1,4 +1,6 @@
+import type { TargetContent } from '../engine/connectors/index.ts';
 import type { FaultInjector } from '../engine/lifecycle/index.ts';
+import { META_COLUMNS } from '../engine/schema/index.ts';
 import type { StrategyRegistry } from '../engine/strategies/index.ts';
 import { DEFAULT_STRATEGIES } from '../engine/strategies/index.ts';
 import { sourceFixture } from '../fixtures/source-fixture.ts';
@@ -16,6 +18,12 @@ export interface BehaviorOptions {
   /** Strategies to load with; tests pass a registry holding a mutant to prove the matrix notices. */
   readonly strategies?: StrategyRegistry;
   readonly faults?: FaultInjector;
+}
+
+/** Rows flagged `__dpone__is_current` in a target. */
+function currentVersions(actual: TargetContent): number {
+  const index = actual.schema.columns.findIndex((column) => column.name === META_COLUMNS.isCurrent);
+  return index < 0 ? 0 : actual.rows.filter((row) => row[index] === true).length;
 }
 
 /**
@@ -60,6 +68,8 @@ export async function runCaseBehavior(matrixCase: MatrixCase, options: BehaviorO
     actual_row_count: actual.rows.length,
     expected_checksum: judgement.expected.checksum,
     actual_checksum: judgement.actual?.checksum ?? 'missing-column',
+    expected_current_row_count: expectation.currentRows ?? null,
+    actual_current_row_count: expectation.currentRows === undefined ? null : currentVersions(actual),
     expected_event_count: expectation.eventCount ?? null,
     actual_event_count: actual.eventCount ?? null,
     quality_checks: checks.map((result) => result.name),

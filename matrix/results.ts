@@ -49,6 +49,9 @@ export interface BehaviorArtifact {
   readonly actual_row_count: number;
   readonly expected_checksum: string;
   readonly actual_checksum: string;
+  /** SCD2 targets: current versions expected and found (null for other strategies). */
+  readonly expected_current_row_count: number | null;
+  readonly actual_current_row_count: number | null;
   /** Event-log sinks: events in the topic after the load. */
   readonly expected_event_count: number | null;
   readonly actual_event_count: number | null;

@@ -49,6 +49,8 @@ function behaviorArtifact(matrixCase: MatrixCase, runMode: RunMode, index: numbe
     expected_row_count: expected,
     actual_row_count: failed ? expected - 1 : expected,
     expected_checksum: checksum,
+    expected_current_row_count: matrixCase.strategy === 'scd2' ? 10_000 : null,
+    actual_current_row_count: matrixCase.strategy === 'scd2' ? 10_000 : null,
     actual_checksum: failed ? `f${checksum.slice(1)}` : checksum,
     expected_event_count: null,
     actual_event_count: null,

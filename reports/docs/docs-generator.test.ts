@@ -193,6 +193,7 @@ describe('the hand-written runbook', () => {
     skip_reason: true, duration_ms: true, configured_row_count: true, changed_row_count: true, deleted_row_count: true,
     updated_row_count: true, inserted_row_count: true, target_before_count: true, source_row_count: true,
     expected_source_row_count: true, expected_row_count: true, actual_row_count: true, expected_checksum: true,
+    expected_current_row_count: true, actual_current_row_count: true,
     actual_checksum: true, expected_event_count: true, actual_event_count: true, quality_checks: true,
     quality_check_results: true, lifecycle: true, committed_state: true, load_error: true, samples: true, passed: true,
   };
