@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunMode } from './registry.ts';
+import type { MatrixCase, RunMode } from './registry.ts';
+import type { BehaviorIdentity } from './results.ts';
 
 /** Env variable naming the artifact directory (the CLI sets it from --artifact-dir). */
 export const ARTIFACT_DIR_ENV = 'DPONE_MATRIX_ARTIFACT_DIR';
@@ -19,4 +20,17 @@ export function caseArtifactPath(dir: string, caseId: string, kind: 'metadata' |
 export function writeJson(path: string, document: unknown): void {
   mkdirSync(join(path, '..'), { recursive: true });
   writeFileSync(path, `${JSON.stringify(document, null, 2)}\n`);
+}
+
+/** The identity fields a behavior artifact of a case starts with. */
+export function behaviorIdentity(matrixCase: MatrixCase, runMode: RunMode, provider: string): BehaviorIdentity {
+  return {
+    schema_version: 'dpone.matrix.behavior.v1',
+    case_id: matrixCase.id,
+    source: matrixCase.source,
+    sink: matrixCase.sink,
+    strategy: matrixCase.strategy,
+    run_mode: runMode,
+    provider,
+  };
 }

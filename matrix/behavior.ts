@@ -5,6 +5,7 @@ import type { StrategyRegistry } from '../engine/strategies/index.ts';
 import { DEFAULT_STRATEGIES } from '../engine/strategies/index.ts';
 import { sourceFixture } from '../fixtures/source-fixture.ts';
 import type { VolumeProfile } from '../fixtures/volume-profile.ts';
+import { behaviorIdentity } from './artifacts.ts';
 import { sinkFamily, sourceFamily } from './families.ts';
 import { MemoryLoadHarness } from './memory-harness.ts';
 import { projectActual } from './quality-checks.ts';
@@ -47,13 +48,7 @@ export async function runCaseBehavior(matrixCase: MatrixCase, options: BehaviorO
     && checks.every((result) => result.passed)
     && samples !== null && samples.mismatched_keys.length === 0;
   return {
-    schema_version: 'dpone.matrix.behavior.v1',
-    case_id: matrixCase.id,
-    source: matrixCase.source,
-    sink: matrixCase.sink,
-    strategy: matrixCase.strategy,
-    run_mode: options.runMode,
-    provider: 'memory',
+    ...behaviorIdentity(matrixCase, options.runMode, 'memory'),
     skip_reason: null,
     duration_ms: Math.round(performance.now() - started),
     configured_row_count: fixture.profile.rows,

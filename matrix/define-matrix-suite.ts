@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { releaseDerivedData } from '../fixtures/derived-cache.ts';
-import { caseArtifactPath, writeJson } from './artifacts.ts';
+import { behaviorIdentity, caseArtifactPath, writeJson } from './artifacts.ts';
 import { runCaseBehavior } from './behavior.ts';
 import { contractProblems } from './contract.ts';
 import { manifestFragment } from './manifest.ts';
@@ -81,8 +81,7 @@ function defineCaseTests(matrixCase: MatrixCase, config: MatrixRunConfig): void 
     test('behavior', async (context) => {
       if (disposition.action === 'skip') {
         const skipped: SkippedBehaviorArtifact = {
-          schema_version: 'dpone.matrix.behavior.v1', case_id: matrixCase.id, source: matrixCase.source, sink: matrixCase.sink,
-          strategy: matrixCase.strategy, run_mode: config.mode, provider: 'none', skip_reason: disposition.reason, duration_ms: 0, passed: null,
+          ...behaviorIdentity(matrixCase, config.mode, 'none'), skip_reason: disposition.reason, duration_ms: 0, passed: null,
         };
         writeJson(caseArtifactPath(config.artifactDir, matrixCase.id, 'behavior'), skipped);
         context.skip(disposition.reason);

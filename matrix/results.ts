@@ -26,8 +26,8 @@ export interface SampleSet {
   readonly mismatched_keys: readonly (string | number)[];
 }
 
-/** `<case_id>__behavior.json`: the runbook fields plus run_mode, provider, skip_reason, duration_ms. */
-export interface BehaviorArtifact {
+/** The fields every `<case_id>__behavior.json` starts with: which case, run how. */
+export interface BehaviorIdentity {
   readonly schema_version: 'dpone.matrix.behavior.v1';
   readonly case_id: string;
   readonly source: string;
@@ -35,6 +35,10 @@ export interface BehaviorArtifact {
   readonly strategy: string;
   readonly run_mode: RunMode;
   readonly provider: string;
+}
+
+/** `<case_id>__behavior.json`: the runbook fields plus run_mode, provider, skip_reason, duration_ms. */
+export interface BehaviorArtifact extends BehaviorIdentity {
   readonly skip_reason: string | null;
   readonly duration_ms: number;
   readonly configured_row_count: number;
@@ -67,14 +71,7 @@ export interface BehaviorArtifact {
 }
 
 /** `<case_id>__behavior.json` of a case the mode skipped: identity, mode and the reason. */
-export interface SkippedBehaviorArtifact {
-  readonly schema_version: 'dpone.matrix.behavior.v1';
-  readonly case_id: string;
-  readonly source: string;
-  readonly sink: string;
-  readonly strategy: string;
-  readonly run_mode: RunMode;
-  readonly provider: string;
+export interface SkippedBehaviorArtifact extends BehaviorIdentity {
   readonly skip_reason: string;
   readonly duration_ms: 0;
   readonly passed: null;

@@ -1,4 +1,5 @@
 import type { MatrixCase, RunMode } from '../matrix/registry.ts';
+import { behaviorIdentity } from '../matrix/artifacts.ts';
 import { MATRIX } from '../matrix/registry.ts';
 import type { BehaviorArtifact, CaseOutcome, RunSummary } from '../matrix/results.ts';
 import { dispositionFor } from '../matrix/run-modes.ts';
@@ -29,13 +30,7 @@ function behaviorArtifact(matrixCase: MatrixCase, runMode: RunMode, index: numbe
   const checksum = index.toString(16).padStart(16, '0');
   const checks = ['row_count_matches_source_snapshot', 'checksum_matches_source_snapshot', 'delete_keys_absent'];
   return {
-    schema_version: 'dpone.matrix.behavior.v1',
-    case_id: matrixCase.id,
-    source: matrixCase.source,
-    sink: matrixCase.sink,
-    strategy: matrixCase.strategy,
-    run_mode: runMode,
-    provider: 'memory',
+    ...behaviorIdentity(matrixCase, runMode, 'memory'),
     skip_reason: null,
     duration_ms: durationMs,
     configured_row_count: ROWS,
