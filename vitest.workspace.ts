@@ -26,7 +26,7 @@ export const projects: TestProjectConfiguration[] = [
       environment: 'node',
       isolate: false,
       pool: 'forks',
-      execArgv: ['--max-old-space-size=560', '--max-semi-space-size=16'],
+      execArgv: ['--max-old-space-size=512', '--max-semi-space-size=16'],
       testTimeout: 120_000,
     },
   },
