@@ -1,0 +1,2 @@
+export * from './bigquery-dialect.ts';
+export * from './bigquery-compiler.ts';

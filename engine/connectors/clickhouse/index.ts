@@ -1,0 +1,2 @@
+export * from './clickhouse-dialect.ts';
+export * from './clickhouse-compiler.ts';

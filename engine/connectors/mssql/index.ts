@@ -1,0 +1,2 @@
+export * from './mssql-dialect.ts';
+export * from './mssql-compiler.ts';

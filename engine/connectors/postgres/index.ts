@@ -1,0 +1,2 @@
+export * from './postgres-dialect.ts';
+export * from './postgres-compiler.ts';
