@@ -4,7 +4,7 @@ import { catchUsageError } from '../engine/usage-error.ts';
 import { MATRIX } from './registry.ts';
 import type { CaseSelection } from './selection.ts';
 import {
-  parseShard, SELECTION_ENV, selectCases, selectionFromEnv, selectionToEnv, splitList, validateSelection,
+  describeSelection, parseShard, SELECTION_ENV, selectCases, selectionFromEnv, selectionToEnv, splitList, validateSelection,
 } from './selection.ts';
 
 
@@ -167,5 +167,13 @@ describe('selection env', () => {
     expect(catchUsageError(() => selectionFromEnv({ DPONE_MATRIX_SINK: 'oracle' })).field).toBe('DPONE_MATRIX_SINK');
     expect(catchUsageError(() => selectionFromEnv({ DPONE_MATRIX_STRATEGY: 'upsert' })).field).toBe('DPONE_MATRIX_STRATEGY');
     expect(catchUsageError(() => selectionFromEnv({ DPONE_MATRIX_SHARD: '5/4' })).field).toBe('DPONE_MATRIX_SHARD');
+  });
+});
+
+describe('describeSelection', () => {
+  it('renders a selection as the flags that express it', () => {
+    expect(describeSelection({ sources: ['kafka'], sinks: ['kafka'], strategies: ['scd2', 'backfill'], shard: { index: 1, count: 2 } }))
+      .toBe('--source kafka --sink kafka --strategy scd2,backfill --shard 1/2');
+    expect(describeSelection({})).toBe('the whole matrix');
   });
 });

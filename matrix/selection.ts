@@ -86,6 +86,20 @@ export function selectionToEnv(selection: CaseSelection): Record<string, string>
   return env;
 }
 
+/** A selection as the `matrix` flags that express it (`--source kafka --strategy scd2`). */
+export function describeSelection(selection: CaseSelection): string {
+  const parts: string[] = [];
+  const add = (flag: string, values: readonly string[] | undefined) => {
+    if (values) parts.push(`${flag} ${values.join(',')}`);
+  };
+  add('--case', selection.caseIds);
+  add('--source', selection.sources);
+  add('--sink', selection.sinks);
+  add('--strategy', selection.strategies);
+  if (selection.shard) parts.push(`--shard ${selection.shard.index}/${selection.shard.count}`);
+  return parts.join(' ') || 'the whole matrix';
+}
+
 /** Cases matching a selection, in registry order; shards interleave so each gets every family. */
 export function selectCases(selection: CaseSelection, cases: readonly MatrixCase[] = MATRIX): MatrixCase[] {
   const matches = (values: readonly string[] | undefined, value: string) => !values || values.includes(value);

@@ -13,7 +13,7 @@ import type { BehaviorArtifact, CaseOutcome, RunSummary, TestStatus } from '../r
 import type { CaseDisposition } from '../run-modes.ts';
 import { dispositionFor } from '../run-modes.ts';
 import type { CaseSelection } from '../selection.ts';
-import { SELECTION_ENV, selectCases, selectionToEnv } from '../selection.ts';
+import { describeSelection, SELECTION_ENV, selectCases, selectionToEnv } from '../selection.ts';
 import type { RecordedTest } from './progress-reporter.ts';
 import { MatrixProgressReporter, recordKey } from './progress-reporter.ts';
 
@@ -110,7 +110,10 @@ function caseOutcome(planned: PlannedCase, tests: ReadonlyMap<string, RecordedTe
  */
 export async function runMatrix(request: MatrixRunRequest): Promise<MatrixRunResult> {
   const planned = planMatrixRun(request.mode, request.selection);
-  if (planned.length === 0) throw new UsageError('--case', 'the selection matches no case');
+  if (planned.length === 0) {
+    // e.g. --sink kafka --strategy scd2: each filter is valid, together they name no case.
+    throw new UsageError('selection', `no case matches ${describeSelection(request.selection)} (each filter is valid, together they name no case)`);
+  }
   const runnable = planned.filter((entry) => entry.disposition.action === 'run');
   if (request.mode !== 'mock_contract' && runnable.length > 0) {
     throw new UsageError('--mode', `${request.mode} loads through real connectors and local services, which this build does not have yet; run --mode mock_contract (or add --list to see the ${request.mode} plan)`);
