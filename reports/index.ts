@@ -6,3 +6,5 @@ export { buildMatrixGrids, renderMatrixHtml, renderMatrixSvg } from './matrix-gr
 export type { RunHeadline } from './run-headline.ts';
 export { runHeadline } from './run-headline.ts';
 export { RUN_REPORT_FILES, writeRunReports } from './write-run-reports.ts';
+export type { JunitTest } from './matrix-junit.ts';
+export { renderMatrixJunit } from './matrix-junit.ts';

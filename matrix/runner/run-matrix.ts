@@ -1,11 +1,11 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../engine/usage-error.ts';
 import type { VolumeProfile } from '../../fixtures/volume-profile.ts';
 import { PROFILE_ENV } from '../../fixtures/volume-profile.ts';
-import { writeRunReports } from '../../reports/index.ts';
+import { renderMatrixJunit, writeRunReports } from '../../reports/index.ts';
 import { ARTIFACT_DIR_ENV, caseArtifactPath } from '../artifacts.ts';
 import { RUN_MODE_ENV } from '../matrix-env.ts';
 import type { MatrixCase, RunMode } from '../registry.ts';
@@ -78,11 +78,12 @@ function readBehavior(dir: string, caseId: string): BehaviorArtifact | null {
   return artifact.passed === null ? null : (artifact as BehaviorArtifact);
 }
 
+const MISSING_TEST: RecordedTest = { status: 'not_run', note: null, error: 'the test did not run', durationMs: 0 };
+
 function caseOutcome(planned: PlannedCase, tests: ReadonlyMap<string, RecordedTest>, dir: string): CaseOutcome {
   const { matrixCase } = planned;
-  const missing: RecordedTest = { status: 'not_run', note: null, error: 'the test did not run', durationMs: 0 };
-  const contract = tests.get(recordKey(matrixCase.id, 'contract')) ?? missing;
-  const behavior = tests.get(recordKey(matrixCase.id, 'behavior')) ?? missing;
+  const contract = tests.get(recordKey(matrixCase.id, 'contract')) ?? MISSING_TEST;
+  const behavior = tests.get(recordKey(matrixCase.id, 'behavior')) ?? MISSING_TEST;
   const states: TestStatus[] = [contract.status, behavior.status];
   const status = states.includes('failed') || states.includes('not_run') ? 'failed'
     : states.every((state) => state === 'skipped') ? 'skipped' : states.includes('skipped') ? 'failed' : 'passed';
@@ -133,11 +134,10 @@ export async function runMatrix(request: MatrixRunRequest): Promise<MatrixRunRes
     config: join(ROOT, 'vitest.config.ts'),
     project: ['matrix'],
     watch: false,
-    reporters: [reporter, ['junit', { suiteName: `dpone matrix ${request.mode}` }]],
-    outputFile: { junit: join(request.artifactDir, 'junit.xml') },
+    reporters: [reporter],
   }, {}, {
-    // vitest's own log lines ("JUNIT report written to …") would mix into --format json output;
-    // everything a user needs is reported by the progress reporter and the final summary.
+    // vitest's own log lines would mix into --format json output; everything a user needs is
+    // reported by the progress reporter, JUnit and the final summary.
     stdout: new Writable({ write: (_chunk, _encoding, done) => done() }),
   });
   try {
@@ -158,6 +158,12 @@ export async function runMatrix(request: MatrixRunRequest): Promise<MatrixRunRes
     outcomes: planned.map((entry) => caseOutcome(entry, reporter.tests, request.artifactDir)),
     waivers: [],
   };
+  mkdirSync(request.artifactDir, { recursive: true });
+  const junitPath = join(request.artifactDir, 'junit.xml');
+  const junitTests = planned.flatMap(({ matrixCase }) => ['contract', 'behavior'].map((test) => ({
+    caseId: matrixCase.id, source: matrixCase.source, test, ...(reporter.tests.get(recordKey(matrixCase.id, test)) ?? MISSING_TEST),
+  })));
+  writeFileSync(junitPath, renderMatrixJunit(request.mode, junitTests));
   const reportFiles = await writeRunReports(summary, request.artifactDir);
-  return { summary, files: [join(request.artifactDir, 'junit.xml'), ...reportFiles] };
+  return { summary, files: [junitPath, ...reportFiles] };
 }
