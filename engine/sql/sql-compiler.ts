@@ -485,7 +485,8 @@ export class SqlCompiler {
 
   /**
    * Primary key of a target: the business key, except that SCD2 keeps many versions of a key (key
-   * and valid_from) and a changelog many rows per key (none).
+   * and valid_from) and a changelog many rows per key (none). A target that exchanges partitions
+   * also keys on the partition column where the dialect requires it (`partitionColumnInKey`).
    */
   protected primaryKey(target: TargetSpec): string[] | null {
     const shapeKeys: Record<TargetShape, string[] | null> = {
@@ -494,7 +495,10 @@ export class SqlCompiler {
       scd2: [target.dataSchema.key, META_COLUMNS.validFrom],
       changelog: null,
     };
-    return shapeKeys[target.shape];
+    const keys = shapeKeys[target.shape];
+    const column = target.dataSchema.partitionColumn;
+    if (!keys || !column || !this.capabilities.partitionColumnInKey || !this.exchangesPartitions(target, column) || keys.includes(column)) return keys;
+    return [...keys, column];
   }
 
   /** `CREATE TABLE` with column definitions, the primary key clause and the dialect's table options. */

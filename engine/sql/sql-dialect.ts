@@ -23,6 +23,11 @@ export interface SqlCapabilities {
   /** Partitions are replaced by exchanging whole partitions (attach/detach, SWITCH, REPLACE PARTITION). */
   readonly partitionExchange: boolean;
   /**
+   * A partition-exchanging table must carry its partition column in the primary key (Postgres
+   * partitioned tables, SQL Server aligned unique indexes); ClickHouse's sorting key need not.
+   */
+  readonly partitionColumnInKey: boolean;
+  /**
    * `DELETE FROM … WHERE` removes rows as a statement (standard DML, or ClickHouse's lightweight
    * delete). When false, deletes compile to `ALTER TABLE … DELETE` mutations.
    */
@@ -40,6 +45,7 @@ export const DEFAULT_SQL_CAPABILITIES: SqlCapabilities = Object.freeze({
   merge: false,
   upsert: false,
   partitionExchange: false,
+  partitionColumnInKey: false,
   lightweightDelete: true,
   maxParameters: 1000,
   maxIdentifierLength: 128,

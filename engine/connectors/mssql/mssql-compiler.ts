@@ -75,13 +75,6 @@ export class MssqlCompiler extends SqlCompiler {
   }
 
   /** Clustered keys of a partitioned table include the partition column (aligned index). */
-  protected override primaryKey(target: TargetSpec): string[] | null {
-    const keys = super.primaryKey(target);
-    const column = target.dataSchema.partitionColumn;
-    if (!keys || !column || !this.exchangesPartitions(target, column) || keys.includes(column)) return keys;
-    return [...keys, column];
-  }
-
   /** A partitioned target first needs its partition function (RANGE RIGHT on the date) and scheme. */
   protected override createTargetTable(name: QualifiedName, target: TargetSpec, ifNotExists: boolean): SqlStatement[] {
     const statements = super.createTargetTable(name, target, ifNotExists);

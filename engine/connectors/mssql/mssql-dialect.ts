@@ -148,7 +148,7 @@ export class MssqlDialect extends SqlDialectBase {
 
   constructor(capabilities: Partial<SqlCapabilities> = {}) {
     super({
-      transactions: true, transactionalDdl: true, merge: true, upsert: false, partitionExchange: false,
+      transactions: true, transactionalDdl: true, merge: true, upsert: false, partitionExchange: false, partitionColumnInKey: true,
       lightweightDelete: true, maxParameters: 2000, maxIdentifierLength: 128, ...capabilities,
     });
     this.compiler = new MssqlCompiler(this);

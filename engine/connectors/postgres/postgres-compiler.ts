@@ -44,13 +44,6 @@ export class PostgresCompiler extends SqlCompiler {
   }
 
   /** A partitioned table's unique keys must include the partition column. */
-  protected override primaryKey(target: TargetSpec): string[] | null {
-    const keys = super.primaryKey(target);
-    const column = target.dataSchema.partitionColumn;
-    if (!keys || !column || !this.exchangesPartitions(target, column) || keys.includes(column)) return keys;
-    return [...keys, column];
-  }
-
   /** A partitioned target gets a DEFAULT partition for values whose partition was never exchanged in. */
   protected override createTargetTable(name: QualifiedName, target: TargetSpec, ifNotExists: boolean): SqlStatement[] {
     const statements = super.createTargetTable(name, target, ifNotExists);

@@ -125,7 +125,7 @@ export class PostgresDialect extends SqlDialectBase {
 
   constructor(capabilities: Partial<SqlCapabilities> = {}) {
     super({
-      transactions: true, transactionalDdl: true, merge: true, upsert: true, partitionExchange: false,
+      transactions: true, transactionalDdl: true, merge: true, upsert: true, partitionExchange: false, partitionColumnInKey: true,
       lightweightDelete: true, maxParameters: 65_535, maxIdentifierLength: 63, ...capabilities,
     });
     this.compiler = new PostgresCompiler(this);
