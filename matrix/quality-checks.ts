@@ -1,5 +1,5 @@
 import type { Row, TableSchema } from '../engine/schema/index.ts';
-import { columnIndex, dataRowOf, hashHex, META_COLUMNS, rowHash } from '../engine/schema/index.ts';
+import { columnIndex, dataRowOf, hashHex, META_COLUMNS, rowHash, stableJson } from '../engine/schema/index.ts';
 import type { KeyValue } from '../engine/plan/index.ts';
 import { rowMatcher } from '../engine/plan/index.ts';
 import type { LoadReport } from '../engine/lifecycle/index.ts';
@@ -130,7 +130,7 @@ function stateOrder(input: JudgeInput): QualityCheckResult {
     if (batch.reconciliation.some((result) => !result.passed)) problems.push(`batch ${batch.id} committed with a failed reconciliation`);
   }
   const committedState = load.committedState;
-  if (load.batches.length > 0 && JSON.stringify(storedState) !== JSON.stringify(committedState)) {
+  if (load.batches.length > 0 && stableJson(storedState) !== stableJson(committedState ?? null)) {
     problems.push('the state store does not hold the state the load committed');
   }
   return check(QUALITY_CHECKS.stateOrder, problems.length === 0, problems.length === 0

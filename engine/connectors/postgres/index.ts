@@ -1,2 +1,4 @@
 export * from './postgres-dialect.ts';
 export * from './postgres-compiler.ts';
+export * from './postgres-driver.ts';
+export * from './postgres-sink.ts';
