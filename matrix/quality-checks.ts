@@ -1,5 +1,5 @@
 import type { Row, TableSchema } from '../engine/schema/index.ts';
-import { columnIndex, dataRowOf, hashHex, META_COLUMNS, rowHash, stableJson } from '../engine/schema/index.ts';
+import { columnIndex, dataRowOf, META_COLUMNS, rowHash, stableJson } from '../engine/schema/index.ts';
 import type { KeyValue } from '../engine/plan/index.ts';
 import { rowMatcher } from '../engine/plan/index.ts';
 import type { LoadReport } from '../engine/lifecycle/index.ts';
@@ -141,11 +141,11 @@ function stateOrder(input: JudgeInput): QualityCheckResult {
 function multisetContains(rows: readonly Row[], required: readonly Row[], dataWidth: number): number {
   const needed = new Map<string, number>();
   for (const row of required) {
-    const hash = hashHex(rowHash(row, dataWidth));
+    const hash = rowHash(row, dataWidth).hex;
     needed.set(hash, (needed.get(hash) ?? 0) + 1);
   }
   for (const row of rows) {
-    const hash = hashHex(rowHash(row, dataWidth));
+    const hash = rowHash(row, dataWidth).hex;
     const count = needed.get(hash);
     if (count !== undefined) needed.set(hash, count - 1);
   }
@@ -196,7 +196,7 @@ function rowHashes(input: JudgeInput): QualityCheckResult {
   const { actual, fixture } = input;
   const hashIndex = columnIndex(actual.schema, META_COLUMNS.rowHash);
   const width = fixture.schema.columns.length;
-  const wrong = actual.rows.filter((row) => row[hashIndex] !== hashHex(rowHash(dataRowOf(row, width)))).length;
+  const wrong = actual.rows.filter((row) => row[hashIndex] !== rowHash(dataRowOf(row, width)).hex).length;
   return check(QUALITY_CHECKS.rowHash, wrong === 0, `${wrong} of ${actual.rows.length} rows carry a ${META_COLUMNS.rowHash} that differs from their content`);
 }
 

@@ -1,5 +1,5 @@
 import type { Row, TableSchema } from '../engine/schema/index.ts';
-import { formatTimestamp, hashHex, rowHash } from '../engine/schema/index.ts';
+import { formatTimestamp, rowHash } from '../engine/schema/index.ts';
 import type { KeyValue } from '../engine/plan/index.ts';
 import type { OracleExpectation } from '../fixtures/oracle.ts';
 import type { SourceFixture } from '../fixtures/source-fixture.ts';
@@ -33,7 +33,7 @@ function compact(columns: readonly string[], row: Row, families: ReadonlyMap<str
     const timestamp = (typeof value === 'number' || typeof value === 'bigint') && families.get(name) === 'timestamp';
     sample[name] = timestamp ? formatTimestamp(value) : typeof value === 'bigint' ? String(value) : value;
   });
-  sample.row_hash = hashHex(rowHash(row, dataWidth));
+  sample.row_hash = rowHash(row, dataWidth).hex;
   return sample;
 }
 
@@ -52,7 +52,7 @@ function rowsWithKeys(rows: readonly Row[], keys: ReadonlySet<KeyValue>): Row[] 
 
 function hashesByKey(rows: readonly Row[], dataWidth: number): Map<KeyValue, string> {
   const byKey = new Map<KeyValue, string[]>();
-  for (const row of rows) byKey.set(row[KEY] as KeyValue, [...(byKey.get(row[KEY] as KeyValue) ?? []), hashHex(rowHash(row, dataWidth))]);
+  for (const row of rows) byKey.set(row[KEY] as KeyValue, [...(byKey.get(row[KEY] as KeyValue) ?? []), rowHash(row, dataWidth).hex]);
   return new Map([...byKey].map(([key, hashes]) => [key, hashes.sort().join(',')]));
 }
 

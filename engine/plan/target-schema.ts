@@ -1,5 +1,5 @@
 import type { ColumnDef, Row, TableSchema } from '../schema/index.ts';
-import { columnIndex, extendRow, extendSchema, freezeRow, hashHex, META_COLUMNS, rowHash } from '../schema/index.ts';
+import { columnIndex, extendRow, extendSchema, freezeRow, META_COLUMNS, rowHash } from '../schema/index.ts';
 import type { ChangeOp } from './change.ts';
 import type { TargetShape, TargetSpec } from './load-plan.ts';
 
@@ -50,7 +50,7 @@ export function targetLayout(target: TargetSpec): TargetLayout {
 
 /** `__dpone__row_hash` of a source row: 16 hex digits of its canonical 64-bit hash. */
 export function dataRowHash(row: Row): string {
-  return hashHex(rowHash(row));
+  return rowHash(row).hex;
 }
 
 /**

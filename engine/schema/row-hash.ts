@@ -30,11 +30,6 @@ function hash64(value: bigint): Hash64 {
   return { hi: Number(value >> 32n), lo: Number(value & 0xffff_ffffn), hex: value.toString(16).padStart(16, '0') };
 }
 
-/** 16 lowercase hex digits of a 64-bit hash. */
-export function hashHex(hash: Hash64): string {
-  return hash.hex;
-}
-
 export function sameHash(a: Hash64, b: Hash64): boolean {
   return a.hi === b.hi && a.lo === b.lo;
 }
@@ -119,7 +114,7 @@ function hasExtras(row: Row, width: number, extra: readonly CanonicalValue[]): b
 function computeHash(row: Row, dataWidth: number): Hash64 {
   if (dataWidth >= row.length) return h64Utf8(encodeRow(row));
   const dataHash = rowHash(dataRowOf(row, dataWidth));
-  return h64Utf8(`${hashHex(dataHash)}\u001e${encodeRow(row.slice(dataWidth))}`);
+  return h64Utf8(`${dataHash.hex}\u001e${encodeRow(row.slice(dataWidth))}`);
 }
 
 /**
@@ -146,5 +141,5 @@ export function rowHash(row: Row, dataWidth: number = row.length): Hash64 {
 
 /** 16 hex digits of the 64-bit xxHash of arbitrary text (load ids, event ids). */
 export function hashText(text: string): string {
-  return hashHex(h64Utf8(text));
+  return h64Utf8(text).hex;
 }
