@@ -2,7 +2,7 @@ import type { Sink, Source } from '../../engine/connectors/index.ts';
 import type { TargetSpec } from '../../engine/plan/index.ts';
 import type { LoadState, StateStore } from '../../engine/state/index.ts';
 import type { SourceFixture } from '../../fixtures/source-fixture.ts';
-import type { ServiceName } from '../../fixtures/services/provider.ts';
+import type { ProvidedService } from '../../fixtures/services/provider.ts';
 
 /** A source built from a fixture on a real service, and the cursor its base load stands for. */
 export interface SeededSource {
@@ -26,7 +26,7 @@ export interface SeededSink {
 export interface SourceHarness {
   readonly family: string;
   /** Services the family needs; the REST mock runs in-process and needs none. */
-  readonly services: readonly ServiceName[];
+  readonly services: readonly ProvidedService[];
   seedSource(fixture: SourceFixture, ns: string): Promise<SeededSource>;
   /** Releases pools and clients (not the services: the run owns those). */
   close(): Promise<void>;
@@ -39,7 +39,7 @@ export interface SourceHarness {
  */
 export interface SinkHarness {
   readonly family: string;
-  readonly services: readonly ServiceName[];
+  readonly services: readonly ProvidedService[];
   seedSink(fixture: SourceFixture, target: TargetSpec, ns: string, pipeline: string, baseCursor: LoadState): Promise<SeededSink>;
   close(): Promise<void>;
 }
