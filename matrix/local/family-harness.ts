@@ -9,6 +9,8 @@ export interface SeededSource {
   readonly source: Source;
   /** The state the previous load committed: taken after the base rows, before the delta. */
   readonly baseCursor: LoadState;
+  /** Frees what the case holds on the service (replication slots, schemas, topics); idempotent. */
+  release(): Promise<void>;
 }
 
 /** A sink whose target holds the before-state, and the store the pipeline's state lives in. */
@@ -16,6 +18,8 @@ export interface SeededSink {
   readonly sink: Sink;
   /** The sink's own state table when it has one, otherwise a store of the family's choosing. */
   readonly stateStore: StateStore;
+  /** Frees what the case holds on the service (schemas, topics, clients); idempotent. */
+  release(): Promise<void>;
 }
 
 /**
