@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { UsageError } from '../engine/usage-error.ts';
 import { docsCommand } from './commands/docs-command.ts';
 import { matrixCommand } from './commands/matrix-command.ts';
+import { redactSecrets } from '../matrix/local/vendor-env.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -36,8 +37,8 @@ async function main(argv: readonly string[]): Promise<void> {
   } catch (error) {
     if (error instanceof CommanderError && error.exitCode === 0) return;
     const { message, exitCode } = describeFailure(error);
-    process.stderr.write(`dpone: ${message}\n`);
-    if (process.env.DPONE_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+    process.stderr.write(`dpone: ${redactSecrets(message)}\n`);
+    if (process.env.DPONE_DEBUG === '1' && error instanceof Error) process.stderr.write(`${redactSecrets(error.stack ?? '')}\n`);
     process.exitCode = exitCode;
   }
 }

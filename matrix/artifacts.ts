@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MatrixCase, RunMode } from './registry.ts';
 import type { BehaviorIdentity } from './results.ts';
+import { redactSecrets } from './local/vendor-env.ts';
 
 /** Env variable naming the artifact directory (the CLI sets it from --artifact-dir). */
 export const ARTIFACT_DIR_ENV = 'DPONE_MATRIX_ARTIFACT_DIR';
@@ -16,10 +17,14 @@ export function caseArtifactPath(dir: string, caseId: string, kind: 'metadata' |
   return join(dir, `${caseId}__${kind}.json`);
 }
 
-/** Writes a JSON document (2-space indent, trailing newline), creating the directory. */
+/**
+ * Writes a JSON document (2-space indent, trailing newline), creating the directory. Any secret
+ * value from the environment that reached the document (say, inside a driver's error message) is
+ * replaced by `***` on the way out.
+ */
 export function writeJson(path: string, document: unknown): void {
   mkdirSync(join(path, '..'), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(document, null, 2)}\n`);
+  writeFileSync(path, redactSecrets(`${JSON.stringify(document, null, 2)}\n`));
 }
 
 /** The identity fields a behavior artifact of a case starts with. */

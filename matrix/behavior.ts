@@ -1,13 +1,16 @@
 import type { TargetContent } from '../engine/connectors/index.ts';
-import type { FaultInjector } from '../engine/lifecycle/index.ts';
+import type { FaultInjector, LoadReport } from '../engine/lifecycle/index.ts';
 import { META_COLUMNS } from '../engine/schema/index.ts';
 import type { StrategyRegistry } from '../engine/strategies/index.ts';
 import { DEFAULT_STRATEGIES } from '../engine/strategies/index.ts';
+import type { OracleExpectation } from '../fixtures/oracle.ts';
+import type { SourceFixture } from '../fixtures/source-fixture.ts';
 import { sourceFixture } from '../fixtures/source-fixture.ts';
 import type { VolumeProfile } from '../fixtures/volume-profile.ts';
 import { behaviorIdentity } from './artifacts.ts';
 import { sinkFamily, sourceFamily } from './families.ts';
 import { MemoryLoadHarness } from './memory-harness.ts';
+import type { Judgement } from './quality-checks.ts';
 import { projectActual } from './quality-checks.ts';
 import type { MatrixCase, RunMode } from './registry.ts';
 import type { BehaviorArtifact } from './results.ts';
@@ -27,18 +30,27 @@ function currentVersions(actual: TargetContent): number {
   return index < 0 ? 0 : actual.rows.filter((row) => row[index] === true).length;
 }
 
+/** What one load of a case produced, as the judge saw it. */
+export interface CaseLoadOutcome {
+  readonly matrixCase: MatrixCase;
+  readonly runMode: RunMode;
+  readonly provider: string;
+  readonly fixture: SourceFixture;
+  readonly expectation: OracleExpectation;
+  readonly load: LoadReport;
+  readonly loadError: string | null;
+  readonly actual: TargetContent;
+  readonly judgement: Judgement;
+  readonly durationMs: number;
+}
+
 /**
- * Runs one case for real: builds the target from the fixture, loads the delta through the engine,
- * reads the target back and judges it against the oracle (counts, checksum, quality checks, samples).
+ * The behavior artifact of a case from what its load produced: counts → checksum → every quality
+ * check evaluated on the actual target → samples. Shared by every mode, so a real service's target
+ * is judged exactly as an in-memory one.
  */
-export async function runCaseBehavior(matrixCase: MatrixCase, options: BehaviorOptions): Promise<BehaviorArtifact> {
-  const started = performance.now();
-  const fixture = sourceFixture(matrixCase.source, options.profile);
-  const strategy = (options.strategies ?? DEFAULT_STRATEGIES).get(matrixCase.strategy);
-  const harness = new MemoryLoadHarness(fixture, matrixCase.id, sourceFamily(matrixCase.source).capabilities, sinkFamily(matrixCase.sink).kind, strategy);
-  const { report: load, error: loadError } = await harness.load(options.faults);
-  const { actual, judgement } = await harness.judge(load);
-  const { expectation } = harness;
+export function behaviorArtifactOf(outcome: CaseLoadOutcome): BehaviorArtifact {
+  const { fixture, expectation, load, loadError, actual, judgement } = outcome;
   const checks = judgement.results;
   const projected = projectActual(actual, expectation);
   const samples = typeof projected === 'string' ? null : buildSamples(fixture, expectation, projected, actual.schema);
@@ -48,9 +60,9 @@ export async function runCaseBehavior(matrixCase: MatrixCase, options: BehaviorO
     && checks.every((result) => result.passed)
     && samples !== null && samples.mismatched_keys.length === 0;
   return {
-    ...behaviorIdentity(matrixCase, options.runMode, 'memory'),
+    ...behaviorIdentity(outcome.matrixCase, outcome.runMode, outcome.provider),
     skip_reason: null,
-    duration_ms: Math.round(performance.now() - started),
+    duration_ms: Math.round(outcome.durationMs),
     configured_row_count: fixture.profile.rows,
     changed_row_count: fixture.split.changed,
     deleted_row_count: fixture.split.deletes,
@@ -75,4 +87,21 @@ export async function runCaseBehavior(matrixCase: MatrixCase, options: BehaviorO
     samples,
     passed,
   };
+}
+
+/**
+ * Runs one case in memory: builds the target from the fixture, loads the delta through the engine,
+ * reads the target back and judges it against the oracle.
+ */
+export async function runCaseBehavior(matrixCase: MatrixCase, options: BehaviorOptions): Promise<BehaviorArtifact> {
+  const started = performance.now();
+  const fixture = sourceFixture(matrixCase.source, options.profile);
+  const strategy = (options.strategies ?? DEFAULT_STRATEGIES).get(matrixCase.strategy);
+  const harness = new MemoryLoadHarness(fixture, matrixCase.id, sourceFamily(matrixCase.source).capabilities, sinkFamily(matrixCase.sink).kind, strategy);
+  const { report: load, error: loadError } = await harness.load(options.faults);
+  const { actual, judgement } = await harness.judge(load);
+  return behaviorArtifactOf({
+    matrixCase, runMode: options.runMode, provider: 'memory', fixture, expectation: harness.expectation,
+    load, loadError, actual, judgement, durationMs: performance.now() - started,
+  });
 }

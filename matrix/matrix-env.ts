@@ -4,7 +4,7 @@ import { resolveProfile } from '../fixtures/volume-profile.ts';
 import { ARTIFACT_DIR_ENV, defaultArtifactDir } from './artifacts.ts';
 import type { RunMode } from './registry.ts';
 import { RUN_MODES } from './registry.ts';
-import { isRunMode } from './run-modes.ts';
+import { isRunMode, MODE_DEFAULT_PROFILES } from './run-modes.ts';
 import type { CaseSelection } from './selection.ts';
 import { selectionFromEnv } from './selection.ts';
 
@@ -25,7 +25,7 @@ export function matrixConfigFromEnv(env: Record<string, string | undefined> = pr
   return {
     mode: modeText,
     selection: selectionFromEnv(env),
-    profile: resolveProfile({}, env),
+    profile: resolveProfile({}, env, MODE_DEFAULT_PROFILES[modeText]),
     artifactDir: env[ARTIFACT_DIR_ENV] || defaultArtifactDir(modeText),
   };
 }

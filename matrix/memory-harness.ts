@@ -1,7 +1,7 @@
 import type { Sink, SourceCapabilities, TargetContent } from '../engine/connectors/index.ts';
 import { MemoryEventLogSink, MemoryTableSink } from '../engine/connectors/index.ts';
 import type { MemorySource } from '../engine/connectors/index.ts';
-import type { FaultInjector, LoadReport } from '../engine/lifecycle/index.ts';
+import type { FaultInjector, LoadReport, LoadRequest } from '../engine/lifecycle/index.ts';
 import { LoadFailedError, runLoad } from '../engine/lifecycle/index.ts';
 import type { TargetSpec } from '../engine/plan/index.ts';
 import { MemoryStateStore } from '../engine/state/index.ts';
@@ -17,6 +17,16 @@ export interface LoadAttempt {
   readonly report: LoadReport;
   /** The failure message when the load stopped, null when it completed. */
   readonly error: string | null;
+}
+
+/** Runs a load; a lifecycle failure is returned (with the partial report), not thrown. */
+export async function attemptLoad(request: LoadRequest): Promise<LoadAttempt> {
+  try {
+    return { report: await runLoad(request), error: null };
+  } catch (error) {
+    if (!(error instanceof LoadFailedError)) throw error;
+    return { report: error.report, error: error.message };
+  }
 }
 
 /**
@@ -51,17 +61,11 @@ export class MemoryLoadHarness {
   }
 
   /** Runs the load; a lifecycle failure is returned (with the partial report), not thrown. */
-  async load(faults?: FaultInjector): Promise<LoadAttempt> {
-    try {
-      const report = await runLoad({
-        pipeline: this.pipeline, source: this.source, sink: this.sink, strategy: this.strategy,
-        stateStore: this.sink.stateStore ?? this.stateStore, faults, options: { window: this.fixture.window, backfill: this.fixture.backfill },
-      });
-      return { report, error: null };
-    } catch (error) {
-      if (!(error instanceof LoadFailedError)) throw error;
-      return { report: error.report, error: error.message };
-    }
+  load(faults?: FaultInjector): Promise<LoadAttempt> {
+    return attemptLoad({
+      pipeline: this.pipeline, source: this.source, sink: this.sink, strategy: this.strategy,
+      stateStore: this.sink.stateStore ?? this.stateStore, faults, options: { window: this.fixture.window, backfill: this.fixture.backfill },
+    });
   }
 
   /** The target as the sink holds it now. */

@@ -68,6 +68,65 @@ export interface BehaviorArtifact extends BehaviorIdentity {
   readonly load_error: string | null;
   readonly samples: SampleSet | null;
   readonly passed: boolean;
+  /** Local modes: the services used and the performance, state and reconciliation evidence. */
+  readonly local_evidence?: LocalCaseEvidence;
+}
+
+/** A service a local-mode case used: provider kind and a description (never a credential). */
+export interface CaseServiceUse {
+  readonly provider: string;
+  readonly description: string;
+}
+
+/** Figures of one real load (metric names of the performance-certification gate). */
+export interface CasePerformance {
+  /** Rows extracted from the source per second of the load (extract through cleanup). */
+  readonly throughput_rows_per_second: number;
+  readonly duration_seconds: number;
+  /** Peak resident memory of the worker process tree during the load, MiB. */
+  readonly memory_peak_mb: number;
+  /** Time spent building source and target before the load (not part of the load). */
+  readonly seed_seconds: number;
+  readonly rows: number;
+}
+
+/** The pipeline state around one load: what was there, what the load committed, what is stored now. */
+export interface CaseStateEvidence {
+  readonly pipeline: string;
+  /** Where the state lives, e.g. `postgres etl_state.__dpone__loads` or `kafka topic`. */
+  readonly store: string;
+  readonly state_before: Readonly<Record<string, unknown>>;
+  readonly committed_state: Readonly<Record<string, unknown>> | null;
+  /** Read back from the store after the load. */
+  readonly stored_state: Readonly<Record<string, unknown>>;
+  /** Stored state equals the committed one (and differs from the state before when the load moved it). */
+  readonly stored_matches_committed: boolean;
+  /** commit_state ran after every reconcile of its batch and before cleanup. */
+  readonly committed_after_reconcile: boolean;
+}
+
+/** Reconciliation figures of one load, per batch, as the sink observed them. */
+export interface CaseReconciliationEvidence {
+  readonly batches: readonly {
+    readonly batch: string;
+    readonly staged_rows: number | null;
+    readonly expected_staged_rows: number | null;
+    readonly checks: readonly { readonly check: string; readonly expected: number; readonly observed: number; readonly passed: boolean }[];
+  }[];
+  readonly target_rows_expected: number;
+  readonly target_rows_observed: number;
+  readonly checksum_expected: string;
+  readonly checksum_observed: string;
+  readonly passed: boolean;
+}
+
+export interface LocalCaseEvidence {
+  /** Namespace of the case on the services (schema, database or topic prefix). */
+  readonly namespace: string;
+  readonly services: Readonly<Record<string, CaseServiceUse>>;
+  readonly performance: CasePerformance;
+  readonly state: CaseStateEvidence;
+  readonly reconciliation: CaseReconciliationEvidence;
 }
 
 /** `<case_id>__behavior.json` of a case the mode skipped: identity, mode and the reason. */

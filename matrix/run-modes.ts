@@ -1,4 +1,9 @@
+import type { ProvidedService } from '../fixtures/services/provider.ts';
+import type { VolumeProfile } from '../fixtures/volume-profile.ts';
+import { DEFAULT_PROFILE } from '../fixtures/volume-profile.ts';
 import type { MatrixCase, RunMode } from './registry.ts';
+import type { RunServices } from './local/run-services.ts';
+import { SERVICE_LABELS, servicesOf, unavailableText } from './local/run-services.ts';
 import { RUN_MODES } from './registry.ts';
 import { sinkFamily } from './families.ts';
 
@@ -25,6 +30,17 @@ export const RUN_MODE_INFO: Readonly<Record<RunMode, RunModeInfo>> = {
     summary: 'cases that need managed services (BigQuery, managed Kafka, real APIs), credentials from env only' },
 };
 
+/**
+ * Rows per case when neither flag nor env sets them: mock_local is a quick check of the real
+ * connectors, real_local runs at release volume (DESIGN §3).
+ */
+export const MODE_DEFAULT_PROFILES: Readonly<Record<RunMode, VolumeProfile>> = {
+  mock_contract: DEFAULT_PROFILE,
+  mock_local: { ...DEFAULT_PROFILE, rows: 2_000 },
+  real_local: { ...DEFAULT_PROFILE, rows: 25_000 },
+  vendor_live: DEFAULT_PROFILE,
+};
+
 export function isRunMode(value: string): value is RunMode {
   return (RUN_MODES as readonly string[]).includes(value);
 }
@@ -42,4 +58,28 @@ export function dispositionFor(matrixCase: MatrixCase, mode: RunMode): CaseDispo
     return { action: 'skip', reason: `${sink.label} is a managed service with no local emulator: documented-contract case, certified by mock_contract and vendor_live` };
   }
   return { action: 'run' };
+}
+
+/** What a local mode does with a case whose services are known: run, skip (written) or block (red). */
+export type ServiceDisposition =
+  | CaseDisposition
+  | { readonly action: 'blocked'; readonly reason: string; readonly services: readonly ProvidedService[] };
+
+/**
+ * The disposition of a case in a local mode once the run's services are resolved. A service no
+ * provider could serve is a written skip in mock_local; in real_local it blocks the case (red)
+ * unless the service was waived, in which case the skip names the waiver.
+ */
+export function serviceDisposition(
+  matrixCase: MatrixCase, mode: RunMode, services: RunServices, waivers: readonly ProvidedService[],
+): ServiceDisposition {
+  const base = dispositionFor(matrixCase, mode);
+  if (base.action === 'skip' || (mode !== 'mock_local' && mode !== 'real_local')) return base;
+  const missing = servicesOf(matrixCase).filter((service) => !services[service]?.available);
+  if (missing.length === 0) return base;
+  const text = missing.map((service) => unavailableText(service, services[service] ?? { available: false, reasons: ['not resolved for this run'] })).join('; ');
+  if (mode === 'mock_local') return { action: 'skip', reason: text };
+  const unwaived = missing.filter((service) => !waivers.includes(service));
+  if (unwaived.length === 0) return { action: 'skip', reason: `waived (--waive ${missing.join(',')}): ${text}` };
+  return { action: 'blocked', services: unwaived, reason: `${unwaived.map((service) => SERVICE_LABELS[service]).join(' and ')} blocks real_local: ${text}; provide it (DPONE_IT_* or Docker) or waive it with --waive ${unwaived.join(',')}` };
 }

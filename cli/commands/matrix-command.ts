@@ -3,10 +3,12 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../../engine/usage-error.ts';
 import { resolveProfile } from '../../fixtures/volume-profile.ts';
 import { ARTIFACT_DIR_ENV, defaultArtifactDir } from '../../matrix/artifacts.ts';
+import { parseWaivers, WAIVE_ENV } from '../../matrix/local/run-services.ts';
 import { RUN_MODE_ENV } from '../../matrix/matrix-env.ts';
+import { PROVIDED_SERVICES } from '../../fixtures/services/provider.ts';
 import type { RunMode } from '../../matrix/registry.ts';
 import { RUN_MODES } from '../../matrix/registry.ts';
-import { isRunMode } from '../../matrix/run-modes.ts';
+import { isRunMode, MODE_DEFAULT_PROFILES } from '../../matrix/run-modes.ts';
 import type { PlannedCase } from '../../matrix/runner/run-matrix.ts';
 import { planMatrixRun, runMatrix } from '../../matrix/runner/run-matrix.ts';
 import type { CaseSelection } from '../../matrix/selection.ts';
@@ -31,6 +33,7 @@ interface MatrixFlags {
   readonly shard?: string;
   readonly format: string;
   readonly list?: boolean;
+  readonly waive?: string;
 }
 
 /** Flags win over env variables, field by field. */
@@ -97,10 +100,22 @@ function textSummary(report: CertificationReport, artifactDir: string): string {
     '',
     formatTable(['strategy', 'cases', 'passed', 'failed', 'skipped'], rows),
     '',
-    ...report.blockers.slice(0, 20).map((blocker) => `red: ${blocker}`),
+    ...groupedBlockers(report.blockers).slice(0, 20).map((blocker) => `red: ${blocker}`),
+    ...report.waivers.map((waiver) => `waived: ${waiver.family} — ${waiver.reason}`),
     `verdict: ${report.status.toUpperCase()} — artifacts in ${shownDir}/ (summary.md, matrix.html, matrix.svg, certification_report.json, junit.xml)`,
     `matrix: ${totals.tests_passed} passed, ${totals.tests_failed + totals.tests_not_run} failed, ${totals.tests_skipped} skipped`,
   ].join('\n');
+}
+
+/** Blockers with the same reason (e.g. one missing service behind many cases) shown once, with the count. */
+function groupedBlockers(blockers: readonly string[]): string[] {
+  const byReason = new Map<string, string[]>();
+  for (const blocker of blockers) {
+    const separator = blocker.indexOf(': ');
+    const [caseId, reason] = separator < 0 ? ['', blocker] : [blocker.slice(0, separator), blocker.slice(separator + 2)];
+    byReason.set(reason, [...(byReason.get(reason) ?? []), caseId]);
+  }
+  return [...byReason].map(([reason, cases]) => (cases.length === 1 ? `${cases[0]}: ${reason}` : `${cases.length} cases (${cases[0]}, …): ${reason}`));
 }
 
 /** `dpone matrix`: runs (or with --list, plans) the canonical matrix. Exit 0 green, 1 red, 2 bad input. */
@@ -112,26 +127,28 @@ export function matrixCommand(): Command {
     .option('--source <families>', `source families, comma-separated; env ${SELECTION_ENV.sources}`)
     .option('--sink <families>', `sink families, comma-separated; env ${SELECTION_ENV.sinks}`)
     .option('--strategy <names>', `strategies, comma-separated; env ${SELECTION_ENV.strategies}`)
-    .option('--rows <n>', 'rows per case, 1–100,000 (default 10,000); env DPONE_MATRIX_ROW_COUNT')
+    .option('--rows <n>', 'rows per case, 1–100,000 (default 10,000; mock_local 2,000; real_local 25,000); env DPONE_MATRIX_ROW_COUNT')
     .option('--change-ratio <r>', 'share of rows the delta changes, 0–1 (default 0.2); env DPONE_MATRIX_CHANGE_RATIO')
     .option('--delete-ratio <r>', 'share of rows the delta deletes, 0–change ratio (default 0.05); env DPONE_MATRIX_DELETE_RATIO')
     .option('--artifact-dir <dir>', `where artifacts go (default test_artifacts/matrix/<mode>); env ${ARTIFACT_DIR_ENV}`)
     .option('--shard <i/n>', `run the i-th of n interleaved shards; env ${SELECTION_ENV.shard}`)
     .option('--format <format>', 'final output: text, json (certification report) or md (summary)', 'text')
     .option('--list', 'print which cases the mode runs or skips, and why, without running')
+    .option('--waive <services>', `real_local: services whose absence is accepted (${PROVIDED_SERVICES.join(', ')}), recorded in the reports; env ${WAIVE_ENV}`)
     .action(async (flags: MatrixFlags) => {
       const env = process.env;
       const mode = resolveMode(flags, env);
       const format = resolveFormat(flags);
       const selection = resolveSelection(flags, env);
-      const profile = resolveProfile({ rows: flags.rows, changeRatio: flags.changeRatio, deleteRatio: flags.deleteRatio }, env);
+      const profile = resolveProfile({ rows: flags.rows, changeRatio: flags.changeRatio, deleteRatio: flags.deleteRatio }, env, MODE_DEFAULT_PROFILES[mode]);
       if (flags.list) {
         printPlan(mode, planMatrixRun(mode, selection), format);
         return;
       }
       const artifactDir = resolve(flags.artifactDir ?? (env[ARTIFACT_DIR_ENV] || join(process.cwd(), defaultArtifactDir(mode))));
       const interactive = Boolean(process.stderr.isTTY) && !env.CI;
-      const { summary } = await runMatrix({ mode, selection, profile, artifactDir, progress: { stream: process.stderr, interactive } });
+      const waivers = parseWaivers(flags.waive ?? env[WAIVE_ENV], flags.waive === undefined ? WAIVE_ENV : '--waive');
+      const { summary } = await runMatrix({ mode, selection, profile, artifactDir, waivers, progress: { stream: process.stderr, interactive } });
       const report = buildCertificationReport(summary);
       const output = format === 'json' ? JSON.stringify(report, null, 2)
         : format === 'md' ? renderMarkdownSummary(summary) : textSummary(report, artifactDir);

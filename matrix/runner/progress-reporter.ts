@@ -1,5 +1,6 @@
 import type { Reporter, TestCase } from 'vitest/node';
 import type { TestStatus } from '../results.ts';
+import { redactSecrets } from '../local/vendor-env.ts';
 
 /** What a run recorded for one generated test. */
 export interface RecordedTest {
@@ -47,7 +48,7 @@ export class MatrixProgressReporter implements Reporter {
     const result = testCase.result();
     const caseId = testCase.parent.type === 'suite' ? testCase.parent.name : testCase.module.moduleId;
     const status: TestStatus = result.state === 'pending' ? 'not_run' : result.state;
-    const error = result.state === 'failed' ? firstLine(result.errors[0]?.message ?? 'failed') : null;
+    const error = result.state === 'failed' ? redactSecrets(firstLine(result.errors[0]?.message ?? 'failed')) : null;
     this.tests.set(recordKey(caseId, testCase.name), {
       status,
       note: result.state === 'skipped' ? (result.note ?? null) : null,

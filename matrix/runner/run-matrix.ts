@@ -10,17 +10,25 @@ import { ARTIFACT_DIR_ENV, caseArtifactPath } from '../artifacts.ts';
 import { RUN_MODE_ENV } from '../matrix-env.ts';
 import type { MatrixCase, RunMode } from '../registry.ts';
 import type { BehaviorArtifact, CaseOutcome, RunSummary, TestStatus } from '../results.ts';
+import type { JunitTest } from '../../reports/index.ts';
 import type { CaseDisposition } from '../run-modes.ts';
 import { dispositionFor } from '../run-modes.ts';
 import type { CaseSelection } from '../selection.ts';
 import { describeSelection, SELECTION_ENV, selectCases, selectionToEnv } from '../selection.ts';
+import type { ProvidedService } from '../../fixtures/services/provider.ts';
+import { PROVIDED_SERVICES } from '../../fixtures/services/provider.ts';
+import type { RunServices, ServiceAvailability, StartedServices } from '../local/run-services.ts';
+import { RUN_SERVICES_ENV, SERVICE_LABELS, servicesOf, startRunServices, unavailableText, WAIVE_ENV } from '../local/run-services.ts';
+import type { ServiceDisposition } from '../run-modes.ts';
+import { serviceDisposition } from '../run-modes.ts';
+import { LOCAL_EVIDENCE_FILES, writeLocalEvidence } from './local-evidence.ts';
 import type { RecordedTest } from './progress-reporter.ts';
 import { MatrixProgressReporter, recordKey } from './progress-reporter.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SUITES_DIR = join(ROOT, 'matrix', 'suites');
 /** Files a run writes besides the per-case artifacts; stale ones are removed before a run. */
-const RUN_FILES = ['junit.xml', 'certification_report.json', 'summary.md', 'matrix.svg', 'matrix.html'];
+const RUN_FILES = ['junit.xml', 'certification_report.json', 'summary.md', 'matrix.svg', 'matrix.html', ...LOCAL_EVIDENCE_FILES];
 
 export interface PlannedCase {
   readonly matrixCase: MatrixCase;
@@ -39,6 +47,8 @@ export interface MatrixRunRequest {
   /** Absolute directory for per-case artifacts, JUnit and the reports. */
   readonly artifactDir: string;
   readonly progress: { readonly stream: NodeJS.WritableStream; readonly interactive: boolean };
+  /** Services whose absence real_local accepts (`--waive mssql`); recorded in every report. */
+  readonly waivers?: readonly ProvidedService[];
 }
 
 export interface MatrixRunResult {
@@ -58,9 +68,17 @@ function removeStaleArtifacts(dir: string): void {
   }
 }
 
-/** Points the vitest workers at this run: they read mode, selection, profile and directory from env. */
-function exportRunEnv(request: MatrixRunRequest): void {
-  for (const name of Object.values(SELECTION_ENV)) Reflect.deleteProperty(process.env, name);
+/**
+ * Points the vitest workers at this run: they read mode, selection, profile, directory and — in
+ * local modes — the resolved services (connections included: env stays inside this process tree
+ * and is never written to an artifact) and waivers from env.
+ */
+function exportRunEnv(request: MatrixRunRequest, local: LocalRunPlan | undefined): void {
+  for (const name of [...Object.values(SELECTION_ENV), RUN_SERVICES_ENV, WAIVE_ENV]) Reflect.deleteProperty(process.env, name);
+  if (local) {
+    process.env[RUN_SERVICES_ENV] = JSON.stringify(local.started.services);
+    process.env[WAIVE_ENV] = local.waivers.join(',');
+  }
   Object.assign(process.env, selectionToEnv(request.selection), {
     [RUN_MODE_ENV]: request.mode,
     [PROFILE_ENV.rows[0]]: String(request.profile.rows),
@@ -103,11 +121,71 @@ function caseOutcome(planned: PlannedCase, tests: ReadonlyMap<string, RecordedTe
   };
 }
 
+/** Local modes resolve services first; the other modes run without any. */
+const LOCAL_MODES: ReadonlySet<RunMode> = new Set(['mock_local', 'real_local']);
+
+/** The services of a local run, what it could not get, and what the caller waived. */
+interface LocalRunPlan {
+  readonly started: StartedServices;
+  readonly waivers: readonly ProvidedService[];
+  readonly dispositions: ReadonlyMap<string, ServiceDisposition>;
+}
+
+async function prepareLocalRun(request: MatrixRunRequest, planned: readonly PlannedCase[]): Promise<LocalRunPlan> {
+  const runnable = planned.filter((entry) => entry.disposition.action === 'run').map((entry) => entry.matrixCase);
+  const needed = PROVIDED_SERVICES.filter((service) => runnable.some((matrixCase) => servicesOf(matrixCase).includes(service)));
+  const progress = (line: string) => request.progress.stream.write(`${line}\n`);
+  if (needed.length > 0) progress(`services: resolving ${needed.join(', ')} (order external → testcontainers → embedded${process.env.DPONE_SERVICES ? `, forced ${process.env.DPONE_SERVICES}` : ''})`);
+  const started = await startRunServices(needed, process.env, progress);
+  const dispositions = new Map(planned.map((entry) => [
+    entry.matrixCase.id, serviceDisposition(entry.matrixCase, request.mode, started.services, request.waivers ?? []),
+  ] as const));
+  return { started, waivers: request.waivers ?? [], dispositions };
+}
+
+/** `postgres=embedded, kafka=embedded; mssql unavailable` — the run's providers for the report headline. */
+function servicesHeadline(services: RunServices): string {
+  const entries = Object.entries(services) as [ProvidedService, ServiceAvailability][];
+  const up = entries.filter(([, availability]) => availability.available)
+    .map(([service, availability]) => `${service}=${availability.available ? availability.provider : ''}`);
+  const down = entries.filter(([, availability]) => !availability.available).map(([service]) => `${service} unavailable`);
+  return [up.join(', '), down.join(', ')].filter(Boolean).join('; ') || 'none';
+}
+
+/** Waivers that took effect: a waived service that was unavailable, with the cases it skipped. */
+function appliedWaivers(local: LocalRunPlan): RunSummary['waivers'] {
+  return local.waivers.flatMap((service) => {
+    const availability = local.started.services[service];
+    if (!availability || availability.available) return [];
+    const skipped = [...local.dispositions.values()].filter((disposition) => disposition.action === 'skip' && disposition.reason.startsWith('waived') && disposition.reason.includes(SERVICE_LABELS[service])).length;
+    return [{ family: service, reason: `${unavailableText(service, availability)}; waived by --waive ${service}, ${skipped} case(s) skipped` }];
+  });
+}
+
+/**
+ * A real_local run that cannot start: cases needing an unwaived missing service fail with the
+ * blocker, the rest are reported as not loaded (skipped with that reason) — nothing half-runs.
+ */
+function blockedOutcomes(planned: readonly PlannedCase[], local: LocalRunPlan): CaseOutcome[] {
+  const blocker = [...new Set([...local.dispositions.values()].flatMap((disposition) => (disposition.action === 'blocked' ? disposition.services : [])))]
+    .map((service) => SERVICE_LABELS[service]).join(' and ');
+  return planned.map(({ matrixCase }) => {
+    const disposition = local.dispositions.get(matrixCase.id) ?? { action: 'run' };
+    const base = { caseId: matrixCase.id, source: matrixCase.source, sink: matrixCase.sink, strategy: matrixCase.strategy, group: matrixCase.group, durationMs: 0, behaviorArtifact: null };
+    if (disposition.action === 'blocked') {
+      return { ...base, status: 'failed', contract: 'not_run', behavior: 'not_run', skipReason: null, failure: disposition.reason };
+    }
+    const reason = disposition.action === 'skip' ? disposition.reason : `not loaded: real_local stopped before loading because ${blocker} is unavailable`;
+    return { ...base, status: 'skipped', contract: 'skipped', behavior: 'skipped', skipReason: reason, failure: null };
+  });
+}
+
 /**
  * Runs the matrix suites through vitest for a selection, then folds test outcomes and per-case
  * artifacts into a RunSummary and writes JUnit, certification_report.json, summary.md and the
- * matrix picture. Only mock_contract executes today; other modes are refused while connectors are
- * missing (their plan is available through `planMatrixRun`).
+ * matrix picture. Local modes first resolve the services their cases need (and stop them at the
+ * end, also on failure); real_local stops before loading anything when a needed service is missing
+ * and not waived, and additionally writes state and reconciliation evidence.
  */
 export async function runMatrix(request: MatrixRunRequest): Promise<MatrixRunResult> {
   const planned = planMatrixRun(request.mode, request.selection);
@@ -116,8 +194,8 @@ export async function runMatrix(request: MatrixRunRequest): Promise<MatrixRunRes
     throw new UsageError('selection', `no case matches ${describeSelection(request.selection)} (each filter is valid, together they name no case)`);
   }
   const runnable = planned.filter((entry) => entry.disposition.action === 'run');
-  if (request.mode !== 'mock_contract' && runnable.length > 0) {
-    throw new UsageError('--mode', `${request.mode} loads through real connectors and local services, which this build does not have yet; run --mode mock_contract (or add --list to see the ${request.mode} plan)`);
+  if (request.mode === 'vendor_live' && runnable.length > 0) {
+    throw new UsageError('--mode', 'vendor_live runs against managed endpoints, which this build does not drive yet; use --list to see its plan');
   }
   const sources = [...new Set(planned.map((entry) => entry.matrixCase.source))];
   const files = sources.map(suiteFile);
@@ -125,45 +203,63 @@ export async function runMatrix(request: MatrixRunRequest): Promise<MatrixRunRes
   if (missingSuite) throw new Error(`no matrix suite file ${missingSuite}: every source family needs one`);
 
   removeStaleArtifacts(request.artifactDir);
-  exportRunEnv(request);
-  const reporter = new MatrixProgressReporter({ total: planned.length * 2, ...request.progress });
+  const local = LOCAL_MODES.has(request.mode) ? await prepareLocalRun(request, planned) : undefined;
   const startedAt = new Date();
-  const { createVitest } = await import('vitest/node');
-  const vitest = await createVitest('test', {
-    root: ROOT,
-    config: join(ROOT, 'vitest.config.ts'),
-    project: ['matrix'],
-    watch: false,
-    reporters: [reporter],
-  }, {}, {
-    // vitest's own log lines would mix into --format json output; everything a user needs is
-    // reported by the progress reporter, JUnit and the final summary.
-    stdout: new Writable({ write: (_chunk, _encoding, done) => done() }),
-  });
   try {
-    await vitest.start(files);
+    const blocked = local && [...local.dispositions.values()].some((disposition) => disposition.action === 'blocked');
+    let outcomes: CaseOutcome[];
+    let junitTests: JunitTest[];
+    if (local && blocked) {
+      outcomes = blockedOutcomes(planned, local);
+      junitTests = outcomes.flatMap((outcome) => ['contract', 'behavior'].map((test) => ({
+        caseId: outcome.caseId, source: outcome.source, test, status: outcome.status === 'failed' ? 'failed' as const : 'skipped' as const,
+        note: outcome.skipReason, error: outcome.failure, durationMs: 0,
+      })));
+    } else {
+      exportRunEnv(request, local);
+      const reporter = new MatrixProgressReporter({ total: planned.length * 2, ...request.progress });
+      const { createVitest } = await import('vitest/node');
+      const vitest = await createVitest('test', {
+        root: ROOT,
+        config: join(ROOT, 'vitest.config.ts'),
+        project: ['matrix'],
+        watch: false,
+        reporters: [reporter],
+      }, {}, {
+        // vitest's own log lines would mix into --format json output; everything a user needs is
+        // reported by the progress reporter, JUnit and the final summary.
+        stdout: new Writable({ write: (_chunk, _encoding, done) => done() }),
+      });
+      try {
+        await vitest.start(files);
+      } finally {
+        await vitest.close();
+        reporter.finish();
+      }
+      outcomes = planned.map((entry) => caseOutcome(entry, reporter.tests, request.artifactDir));
+      junitTests = planned.flatMap(({ matrixCase }) => ['contract', 'behavior'].map((test) => ({
+        caseId: matrixCase.id, source: matrixCase.source, test, ...(reporter.tests.get(recordKey(matrixCase.id, test)) ?? MISSING_TEST),
+      })));
+    }
+    const finishedAt = new Date();
+    const summary: RunSummary = {
+      runMode: request.mode,
+      provider: local ? servicesHeadline(local.started.services) : 'memory',
+      profile: request.profile,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      wallMs: finishedAt.getTime() - startedAt.getTime(),
+      artifactDir: request.artifactDir,
+      outcomes,
+      waivers: local ? appliedWaivers(local) : [],
+    };
+    mkdirSync(request.artifactDir, { recursive: true });
+    const junitPath = join(request.artifactDir, 'junit.xml');
+    writeFileSync(junitPath, renderMatrixJunit(request.mode, junitTests));
+    const reportFiles = await writeRunReports(summary, request.artifactDir);
+    const evidenceFiles = request.mode === 'real_local' ? writeLocalEvidence(summary) : [];
+    return { summary, files: [junitPath, ...reportFiles, ...evidenceFiles] };
   } finally {
-    await vitest.close();
-    reporter.finish();
+    await local?.started.stop();
   }
-  const finishedAt = new Date();
-  const summary: RunSummary = {
-    runMode: request.mode,
-    provider: 'memory',
-    profile: request.profile,
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
-    wallMs: finishedAt.getTime() - startedAt.getTime(),
-    artifactDir: request.artifactDir,
-    outcomes: planned.map((entry) => caseOutcome(entry, reporter.tests, request.artifactDir)),
-    waivers: [],
-  };
-  mkdirSync(request.artifactDir, { recursive: true });
-  const junitPath = join(request.artifactDir, 'junit.xml');
-  const junitTests = planned.flatMap(({ matrixCase }) => ['contract', 'behavior'].map((test) => ({
-    caseId: matrixCase.id, source: matrixCase.source, test, ...(reporter.tests.get(recordKey(matrixCase.id, test)) ?? MISSING_TEST),
-  })));
-  writeFileSync(junitPath, renderMatrixJunit(request.mode, junitTests));
-  const reportFiles = await writeRunReports(summary, request.artifactDir);
-  return { summary, files: [junitPath, ...reportFiles] };
 }

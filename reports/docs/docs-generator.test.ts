@@ -196,6 +196,7 @@ describe('the hand-written runbook', () => {
     expected_current_row_count: true, actual_current_row_count: true,
     actual_checksum: true, expected_event_count: true, actual_event_count: true, quality_checks: true,
     quality_check_results: true, lifecycle: true, committed_state: true, load_error: true, samples: true, passed: true,
+    local_evidence: true,
   };
 
   it('mentions every run mode, env variable and behavior-artifact field', async () => {
