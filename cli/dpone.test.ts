@@ -66,13 +66,15 @@ describe.concurrent('dpone usage errors exit 2 with one line naming the problem'
     [['matrix', '--format', 'xml'], ['--format', '"xml"']],
     [['matrix', '--shard', '3/2'], ['--shard', '3/2']],
     [['matrix', '--bogus-flag'], ['unknown option', '--bogus-flag']],
+    [['matrix', '--mode', 'real_local', '--waive', 'oracle'], ['--waive', '"oracle"', 'mssql']],
   ])('dpone %j', async (args, fragments) => {
     expectUsageError(await dpone(args), ...fragments);
   });
 
-  it('matrix --mode mock_local is refused: this build has no real connectors', async () => {
-    const result = await dpone(['matrix', '--mode', 'mock_local']);
-    expectUsageError(result, '--mode', 'mock_local', 'real connectors');
+  it('matrix --mode vendor_live without endpoints fails fast, listing every variable it needs', async () => {
+    const result = await dpone(['matrix', '--mode', 'vendor_live', '--source', 'kafka', '--sink', 'bigquery,postgres']);
+    expectUsageError(result, 'vendor_live', 'DPONE_LIVE_BIGQUERY_PROJECT', 'DPONE_LIVE_BIGQUERY_DATASET',
+      'GOOGLE_APPLICATION_CREDENTIALS or DPONE_LIVE_BIGQUERY_CREDENTIALS_JSON', 'DPONE_LIVE_KAFKA_BOOTSTRAP_SERVERS');
   });
 
   it.each([

@@ -21,6 +21,7 @@ import type { RunServices, ServiceAvailability, StartedServices } from '../local
 import { RUN_SERVICES_ENV, SERVICE_LABELS, servicesOf, startRunServices, unavailableText, WAIVE_ENV } from '../local/run-services.ts';
 import type { ServiceDisposition } from '../run-modes.ts';
 import { serviceDisposition } from '../run-modes.ts';
+import { missingVendorEnv, VENDOR_ENDPOINTS, vendorFamiliesOf } from '../local/vendor-env.ts';
 import { LOCAL_EVIDENCE_FILES, writeLocalEvidence } from './local-evidence.ts';
 import type { RecordedTest } from './progress-reporter.ts';
 import { MatrixProgressReporter, recordKey } from './progress-reporter.ts';
@@ -181,6 +182,21 @@ function blockedOutcomes(planned: readonly PlannedCase[], local: LocalRunPlan): 
 }
 
 /**
+ * vendor_live takes endpoints and credentials from the environment only: before anything starts,
+ * every variable the selected cases need must be set, or the run stops naming all that are missing.
+ */
+export function checkVendorEnv(cases: readonly MatrixCase[], env: NodeJS.ProcessEnv): void {
+  const families = [...new Set(cases.flatMap(vendorFamiliesOf))];
+  const missing = families.flatMap((family) => {
+    const names = missingVendorEnv(family, env);
+    return names.length === 0 ? [] : [`${VENDOR_ENDPOINTS[family].label}: ${names.join(', ')}`];
+  });
+  if (missing.length > 0) {
+    throw new UsageError('vendor_live', `the selected cases need managed endpoints configured in the environment — missing ${missing.join('; ')} (narrow the run with --sink/--source/--case, or see docs/matrix-runbook.md)`);
+  }
+}
+
+/**
  * Runs the matrix suites through vitest for a selection, then folds test outcomes and per-case
  * artifacts into a RunSummary and writes JUnit, certification_report.json, summary.md and the
  * matrix picture. Local modes first resolve the services their cases need (and stop them at the
@@ -194,9 +210,7 @@ export async function runMatrix(request: MatrixRunRequest): Promise<MatrixRunRes
     throw new UsageError('selection', `no case matches ${describeSelection(request.selection)} (each filter is valid, together they name no case)`);
   }
   const runnable = planned.filter((entry) => entry.disposition.action === 'run');
-  if (request.mode === 'vendor_live' && runnable.length > 0) {
-    throw new UsageError('--mode', 'vendor_live runs against managed endpoints, which this build does not drive yet; use --list to see its plan');
-  }
+  if (request.mode === 'vendor_live') checkVendorEnv(runnable.map((entry) => entry.matrixCase), process.env);
   const sources = [...new Set(planned.map((entry) => entry.matrixCase.source))];
   const files = sources.map(suiteFile);
   const missingSuite = files.find((file) => !existsSync(file));
