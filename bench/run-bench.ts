@@ -1,3 +1,5 @@
+import { resolveProfile } from '../fixtures/volume-profile.ts';
+import { benchLoad } from './load-bench.ts';
 import { benchMatrixRun, formatMatrixBench } from './matrix-bench.ts';
 
 const BENCHES: Record<string, () => Promise<string>> = {
@@ -10,6 +12,14 @@ const BENCHES: Record<string, () => Promise<string>> = {
     }
     return formatMatrixBench(runs);
   },
+  /**
+   * The engine's load of the wide dataset into PostgreSQL, ClickHouse and Kafka, each timed side by
+   * side with that system's native bulk tool (100,000 rows unless DPONE_MATRIX_ROW_COUNT says otherwise).
+   */
+  load: () => benchLoad({
+    rows: resolveProfile({}, process.env, { rows: 100_000, changeRatio: 0.2, deleteRatio: 0.05 }).rows,
+    progress: (line) => process.stderr.write(`${line}\n`),
+  }),
 };
 
 const name = process.argv[2] ?? '';
