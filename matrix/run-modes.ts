@@ -4,6 +4,7 @@ import { DEFAULT_PROFILE } from '../fixtures/volume-profile.ts';
 import type { MatrixCase, RunMode } from './registry.ts';
 import type { RunServices } from './local/run-services.ts';
 import { SERVICE_LABELS, servicesOf, unavailableText } from './local/run-services.ts';
+import { vendorFamiliesOf } from './local/vendor-env.ts';
 import { RUN_MODES } from './registry.ts';
 import { sinkFamily } from './families.ts';
 
@@ -49,9 +50,12 @@ export function isRunMode(value: string): value is RunMode {
 export function dispositionFor(matrixCase: MatrixCase, mode: RunMode): CaseDisposition {
   if (mode === 'mock_contract') return { action: 'run' };
   if (mode === 'vendor_live') {
-    return matrixCase.profiles.includes('vendor_live')
+    if (!matrixCase.profiles.includes('vendor_live')) return { action: 'skip', reason: 'no managed service involved: this case is certified by real_local' };
+    // A live API cannot be seeded with the matrix fixture, so REST reads come from the in-process
+    // mock in every mode: a REST case with no other managed service has nothing vendor-specific to prove.
+    return vendorFamiliesOf(matrixCase).length > 0
       ? { action: 'run' }
-      : { action: 'skip', reason: 'no managed service involved: this case is certified by real_local' };
+      : { action: 'skip', reason: 'the REST source is read from the in-process mock API in every mode (a live API cannot be seeded with the fixture): this case is certified by real_local' };
   }
   if (!matrixCase.localServiceSupported) {
     const sink = sinkFamily(matrixCase.sink);
@@ -66,19 +70,19 @@ export type ServiceDisposition =
   | { readonly action: 'blocked'; readonly reason: string; readonly services: readonly ProvidedService[] };
 
 /**
- * The disposition of a case in a local mode once the run's services are resolved. A service no
- * provider could serve is a written skip in mock_local; in real_local it blocks the case (red)
- * unless the service was waived, in which case the skip names the waiver.
+ * The disposition of a case in a service-backed mode once the run's services are resolved. A
+ * service no provider could serve is a written skip in mock_local and vendor_live; in real_local it
+ * blocks the case (red) unless the service was waived, in which case the skip names the waiver.
  */
 export function serviceDisposition(
   matrixCase: MatrixCase, mode: RunMode, services: RunServices, waivers: readonly ProvidedService[],
 ): ServiceDisposition {
   const base = dispositionFor(matrixCase, mode);
-  if (base.action === 'skip' || (mode !== 'mock_local' && mode !== 'real_local')) return base;
+  if (base.action === 'skip' || mode === 'mock_contract') return base;
   const missing = servicesOf(matrixCase).filter((service) => !services[service]?.available);
   if (missing.length === 0) return base;
   const text = missing.map((service) => unavailableText(service, services[service] ?? { available: false, reasons: ['not resolved for this run'] })).join('; ');
-  if (mode === 'mock_local') return { action: 'skip', reason: text };
+  if (mode !== 'real_local') return { action: 'skip', reason: text };
   const unwaived = missing.filter((service) => !waivers.includes(service));
   if (unwaived.length === 0) return { action: 'skip', reason: `waived (--waive ${missing.join(',')}): ${text}` };
   return { action: 'blocked', services: unwaived, reason: `${unwaived.map((service) => SERVICE_LABELS[service]).join(' and ')} blocks real_local: ${text}; provide it (DPONE_IT_* or Docker) or waive it with --waive ${unwaived.join(',')}` };
