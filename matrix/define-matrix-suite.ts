@@ -69,8 +69,8 @@ export function defineMatrixSuite(source: string): void {
   }
 }
 
-/** Local modes load through real connectors against the services their run resolved. */
-const LOCAL_MODES: ReadonlySet<RunMode> = new Set(['mock_local', 'real_local']);
+/** Service-backed modes load through real connectors against the services their run resolved. */
+const LOCAL_MODES: ReadonlySet<RunMode> = new Set(['mock_local', 'real_local', 'vendor_live']);
 /** Seeding and loading a release-volume case on real services takes minutes, not seconds. */
 const LOCAL_CASE_TIMEOUT_MS = 900_000;
 

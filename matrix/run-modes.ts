@@ -3,7 +3,7 @@ import type { VolumeProfile } from '../fixtures/volume-profile.ts';
 import { DEFAULT_PROFILE } from '../fixtures/volume-profile.ts';
 import type { MatrixCase, RunMode } from './registry.ts';
 import type { RunServices } from './local/run-services.ts';
-import { SERVICE_LABELS, servicesOf, unavailableText } from './local/run-services.ts';
+import { caseServiceNames, serviceLabel, unavailableText } from './local/run-services.ts';
 import { vendorFamiliesOf } from './local/vendor-env.ts';
 import { RUN_MODES } from './registry.ts';
 import { sinkFamily } from './families.ts';
@@ -67,7 +67,7 @@ export function dispositionFor(matrixCase: MatrixCase, mode: RunMode): CaseDispo
 /** What a local mode does with a case whose services are known: run, skip (written) or block (red). */
 export type ServiceDisposition =
   | CaseDisposition
-  | { readonly action: 'blocked'; readonly reason: string; readonly services: readonly ProvidedService[] };
+  | { readonly action: 'blocked'; readonly reason: string; readonly services: readonly string[] };
 
 /**
  * The disposition of a case in a service-backed mode once the run's services are resolved. A
@@ -79,11 +79,11 @@ export function serviceDisposition(
 ): ServiceDisposition {
   const base = dispositionFor(matrixCase, mode);
   if (base.action === 'skip' || mode === 'mock_contract') return base;
-  const missing = servicesOf(matrixCase).filter((service) => !services[service]?.available);
+  const missing = caseServiceNames(matrixCase, mode === 'vendor_live').filter((service) => !services[service]?.available);
   if (missing.length === 0) return base;
   const text = missing.map((service) => unavailableText(service, services[service] ?? { available: false, reasons: ['not resolved for this run'] })).join('; ');
   if (mode !== 'real_local') return { action: 'skip', reason: text };
-  const unwaived = missing.filter((service) => !waivers.includes(service));
+  const unwaived = missing.filter((service) => !(waivers as readonly string[]).includes(service));
   if (unwaived.length === 0) return { action: 'skip', reason: `waived (--waive ${missing.join(',')}): ${text}` };
-  return { action: 'blocked', services: unwaived, reason: `${unwaived.map((service) => SERVICE_LABELS[service]).join(' and ')} blocks real_local: ${text}; provide it (DPONE_IT_* or Docker) or waive it with --waive ${unwaived.join(',')}` };
+  return { action: 'blocked', services: unwaived, reason: `${unwaived.map(serviceLabel).join(' and ')} blocks real_local: ${text}; provide it (DPONE_IT_* or Docker) or waive it with --waive ${unwaived.join(',')}` };
 }

@@ -19,11 +19,13 @@ const SINK_HARNESSES: Readonly<Record<string, (handle: Handle | undefined) => Pr
   mssql: async (handle) => (await import('./families/mssql.ts')).mssqlSinkHarness(required(handle)),
   clickhouse: async (handle) => (await import('./families/clickhouse.ts')).clickHouseSinkHarness(required(handle)),
   kafka: async (handle) => (await import('./families/kafka.ts')).kafkaSinkHarness(required(handle)),
+  // vendor_live only: the client is built from DPONE_LIVE_BIGQUERY_* in the worker's environment.
+  bigquery: async () => (await import('./families/bigquery.ts')).bigQuerySinkHarness(process.env),
 };
 
 /** The family's own service (the connector family and its service share a name; REST needs none). */
 const FAMILY_SERVICE: Readonly<Record<string, ProvidedService | undefined>> = {
-  postgres: 'postgres', mssql: 'mssql', clickhouse: 'clickhouse', kafka: 'kafka', rest_api: undefined,
+  postgres: 'postgres', mssql: 'mssql', clickhouse: 'clickhouse', kafka: 'kafka', rest_api: undefined, bigquery: undefined,
 };
 
 function required(handle: Handle | undefined): Handle {

@@ -4,6 +4,8 @@ import { PROVIDED_SERVICES, resolveService } from '../../fixtures/services/provi
 import { sinkFamily, sourceFamily } from '../families.ts';
 import type { MatrixCase } from '../registry.ts';
 import type { CaseServiceUse } from '../results.ts';
+import type { VendorFamily } from './vendor-env.ts';
+import { vendorFamiliesOf } from './vendor-env.ts';
 
 /** Env variable carrying the resolved services from the run to its vitest workers (JSON). */
 export const RUN_SERVICES_ENV = 'DPONE_MATRIX_SERVICES';
@@ -12,29 +14,61 @@ export const WAIVE_ENV = 'DPONE_MATRIX_WAIVE';
 
 /** How a service stands for this run: reachable through a provider, or not, with every reason. */
 export type ServiceAvailability =
-  | { readonly available: true; readonly provider: ProviderKind; readonly description: string; readonly connection: unknown }
+  | { readonly available: true; readonly provider: ProviderKind | 'vendor'; readonly description: string; readonly connection: unknown }
   | { readonly available: false; readonly reasons: readonly string[] };
 
-export type RunServices = Readonly<Partial<Record<ProvidedService, ServiceAvailability>>>;
+/** Keyed by service: the local ones (`postgres`, …) and, in vendor_live, `kafka`/`bigquery` from env. */
+export type RunServices = Readonly<Record<string, ServiceAvailability>>;
 
 export const SERVICE_LABELS: Readonly<Record<ProvidedService, string>> = {
   postgres: 'PostgreSQL', clickhouse: 'ClickHouse', kafka: 'Kafka', mssql: 'MSSQL',
 };
 
+/**
+ * The managed services of vendor_live, from the environment only (checked complete beforehand).
+ * Descriptions name the endpoint, never a credential; connections stay in memory and in the env
+ * handed to the run's own workers.
+ */
+export async function vendorServices(families: readonly VendorFamily[], env: Env): Promise<Record<string, ServiceAvailability>> {
+  const services: Record<string, ServiceAvailability> = {};
+  if (families.includes('kafka')) {
+    const { liveKafkaConnection } = await import('../../fixtures/services/kafka-providers.ts');
+    const connection = liveKafkaConnection(env);
+    services.kafka = {
+      available: true, provider: 'vendor', connection,
+      description: `managed Kafka at ${connection.bootstrapServers}${connection.sasl ? ` (SASL ${connection.sasl.mechanism}${connection.ssl ? ', TLS' : ''})` : ''}`,
+    };
+  }
+  if (families.includes('bigquery')) {
+    services.bigquery = {
+      available: true, provider: 'vendor', connection: null,
+      description: `BigQuery project ${env.DPONE_LIVE_BIGQUERY_PROJECT ?? '?'}, dataset ${env.DPONE_LIVE_BIGQUERY_DATASET ?? '?'}`,
+    };
+  }
+  return services;
+}
+
 function isProvidedService(name: string): name is ProvidedService {
   return (PROVIDED_SERVICES as readonly string[]).includes(name);
 }
 
-/** The services a case loads through (REST runs in-process; the schema registry is optional). */
+/** The local services a case loads through (REST runs in-process; the schema registry is optional). */
 export function servicesOf(matrixCase: MatrixCase): ProvidedService[] {
   const names = [...sourceFamily(matrixCase.source).services, ...sinkFamily(matrixCase.sink).services];
   return PROVIDED_SERVICES.filter((service) => names.some((name) => name === service));
 }
 
+/** Every service a case needs in a mode: its local services, and in vendor_live its managed ones. */
+export function caseServiceNames(matrixCase: MatrixCase, vendor: boolean): string[] {
+  const names: string[] = servicesOf(matrixCase);
+  if (vendor) for (const family of vendorFamiliesOf(matrixCase)) if (!names.includes(family)) names.push(family);
+  return names;
+}
+
 /** The services a case used, with their providers; the REST mock runs inside the worker. */
 export function caseServices(matrixCase: MatrixCase, services: RunServices): Record<string, CaseServiceUse> {
   const uses: Record<string, CaseServiceUse> = {};
-  for (const service of servicesOf(matrixCase)) {
+  for (const service of caseServiceNames(matrixCase, true)) {
     const availability = services[service];
     if (availability?.available) uses[service] = { provider: availability.provider, description: availability.description };
   }
@@ -58,8 +92,13 @@ export function parseWaivers(text: string | undefined, field = '--waive'): Provi
 }
 
 /** One line per unavailable service: `MSSQL unavailable (external: …; embedded: …)`. */
-export function unavailableText(service: ProvidedService, availability: ServiceAvailability): string {
-  return availability.available ? '' : `${SERVICE_LABELS[service]} unavailable (${availability.reasons.join('; ')})`;
+export function unavailableText(service: string, availability: ServiceAvailability): string {
+  return availability.available ? '' : `${serviceLabel(service)} unavailable (${availability.reasons.join('; ')})`;
+}
+
+/** The label of a service for messages (`MSSQL`, `PostgreSQL`, …; managed ones by name). */
+export function serviceLabel(service: string): string {
+  return isProvidedService(service) ? SERVICE_LABELS[service] : service;
 }
 
 /** The providers of every service, loaded lazily so that mock_contract never imports them. */

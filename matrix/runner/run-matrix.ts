@@ -17,8 +17,8 @@ import type { CaseSelection } from '../selection.ts';
 import { describeSelection, SELECTION_ENV, selectCases, selectionToEnv } from '../selection.ts';
 import type { ProvidedService } from '../../fixtures/services/provider.ts';
 import { PROVIDED_SERVICES } from '../../fixtures/services/provider.ts';
-import type { RunServices, ServiceAvailability, StartedServices } from '../local/run-services.ts';
-import { RUN_SERVICES_ENV, SERVICE_LABELS, servicesOf, startRunServices, unavailableText, WAIVE_ENV } from '../local/run-services.ts';
+import type { RunServices, StartedServices } from '../local/run-services.ts';
+import { RUN_SERVICES_ENV, serviceLabel, servicesOf, startRunServices, unavailableText, vendorServices, WAIVE_ENV } from '../local/run-services.ts';
 import type { ServiceDisposition } from '../run-modes.ts';
 import { serviceDisposition } from '../run-modes.ts';
 import { missingVendorEnv, VENDOR_ENDPOINTS, vendorFamiliesOf } from '../local/vendor-env.ts';
@@ -122,8 +122,8 @@ function caseOutcome(planned: PlannedCase, tests: ReadonlyMap<string, RecordedTe
   };
 }
 
-/** Local modes resolve services first; the other modes run without any. */
-const LOCAL_MODES: ReadonlySet<RunMode> = new Set(['mock_local', 'real_local']);
+/** Service-backed modes resolve services first; mock_contract runs without any. */
+const SERVICE_MODES: ReadonlySet<RunMode> = new Set(['mock_local', 'real_local', 'vendor_live']);
 
 /** The services of a local run, what it could not get, and what the caller waived. */
 interface LocalRunPlan {
@@ -134,10 +134,14 @@ interface LocalRunPlan {
 
 async function prepareLocalRun(request: MatrixRunRequest, planned: readonly PlannedCase[]): Promise<LocalRunPlan> {
   const runnable = planned.filter((entry) => entry.disposition.action === 'run').map((entry) => entry.matrixCase);
-  const needed = PROVIDED_SERVICES.filter((service) => runnable.some((matrixCase) => servicesOf(matrixCase).includes(service)));
+  // vendor_live takes its managed services from env; the other ends of its cases are local.
+  const vendor = request.mode === 'vendor_live' ? await vendorServices([...new Set(runnable.flatMap(vendorFamiliesOf))], process.env) : {};
+  const needed = PROVIDED_SERVICES.filter((service) => !(service in vendor) && runnable.some((matrixCase) => servicesOf(matrixCase).includes(service)));
   const progress = (line: string) => request.progress.stream.write(`${line}\n`);
+  for (const [service, availability] of Object.entries(vendor)) progress(`services: ${service} from the environment (${availability.available ? availability.description : ''})`);
   if (needed.length > 0) progress(`services: resolving ${needed.join(', ')} (order external → testcontainers → embedded${process.env.DPONE_SERVICES ? `, forced ${process.env.DPONE_SERVICES}` : ''})`);
-  const started = await startRunServices(needed, process.env, progress);
+  const local = await startRunServices(needed, process.env, progress);
+  const started: StartedServices = { services: { ...local.services, ...vendor }, stop: () => local.stop() };
   const dispositions = new Map(planned.map((entry) => [
     entry.matrixCase.id, serviceDisposition(entry.matrixCase, request.mode, started.services, request.waivers ?? []),
   ] as const));
@@ -146,7 +150,7 @@ async function prepareLocalRun(request: MatrixRunRequest, planned: readonly Plan
 
 /** `postgres=embedded, kafka=embedded; mssql unavailable` — the run's providers for the report headline. */
 function servicesHeadline(services: RunServices): string {
-  const entries = Object.entries(services) as [ProvidedService, ServiceAvailability][];
+  const entries = Object.entries(services);
   const up = entries.filter(([, availability]) => availability.available)
     .map(([service, availability]) => `${service}=${availability.available ? availability.provider : ''}`);
   const down = entries.filter(([, availability]) => !availability.available).map(([service]) => `${service} unavailable`);
@@ -158,7 +162,7 @@ function appliedWaivers(local: LocalRunPlan): RunSummary['waivers'] {
   return local.waivers.flatMap((service) => {
     const availability = local.started.services[service];
     if (!availability || availability.available) return [];
-    const skipped = [...local.dispositions.values()].filter((disposition) => disposition.action === 'skip' && disposition.reason.startsWith('waived') && disposition.reason.includes(SERVICE_LABELS[service])).length;
+    const skipped = [...local.dispositions.values()].filter((disposition) => disposition.action === 'skip' && disposition.reason.startsWith('waived') && disposition.reason.includes(serviceLabel(service))).length;
     return [{ family: service, reason: `${unavailableText(service, availability)}; waived by --waive ${service}, ${skipped} case(s) skipped` }];
   });
 }
@@ -169,7 +173,7 @@ function appliedWaivers(local: LocalRunPlan): RunSummary['waivers'] {
  */
 function blockedOutcomes(planned: readonly PlannedCase[], local: LocalRunPlan): CaseOutcome[] {
   const blocker = [...new Set([...local.dispositions.values()].flatMap((disposition) => (disposition.action === 'blocked' ? disposition.services : [])))]
-    .map((service) => SERVICE_LABELS[service]).join(' and ');
+    .map(serviceLabel).join(' and ');
   return planned.map(({ matrixCase }) => {
     const disposition = local.dispositions.get(matrixCase.id) ?? { action: 'run' };
     const base = { caseId: matrixCase.id, source: matrixCase.source, sink: matrixCase.sink, strategy: matrixCase.strategy, group: matrixCase.group, durationMs: 0, behaviorArtifact: null };
@@ -217,7 +221,7 @@ export async function runMatrix(request: MatrixRunRequest): Promise<MatrixRunRes
   if (missingSuite) throw new Error(`no matrix suite file ${missingSuite}: every source family needs one`);
 
   removeStaleArtifacts(request.artifactDir);
-  const local = LOCAL_MODES.has(request.mode) ? await prepareLocalRun(request, planned) : undefined;
+  const local = SERVICE_MODES.has(request.mode) ? await prepareLocalRun(request, planned) : undefined;
   const startedAt = new Date();
   try {
     const blocked = local && [...local.dispositions.values()].some((disposition) => disposition.action === 'blocked');

@@ -1,3 +1,4 @@
+import type { ColumnDef, TypeFamily } from '../../schema/index.ts';
 import type { PlanOperation, TargetSpec } from '../../plan/index.ts';
 import type { QualifiedName } from '../../sql/names.ts';
 import { siblingName } from '../../sql/names.ts';
@@ -10,6 +11,32 @@ import { targetSchema } from '../../plan/index.ts';
 type ReplacePartitions = Extract<PlanOperation, { kind: 'replace_partitions' }>;
 
 const FILEGROUP = '[PRIMARY]';
+
+/**
+ * How a canonical value travels to SQL Server in a bulk load: the canonical form as is, in one of
+ * four wire types. `normalizeValue` gives these families JS numbers (times as microseconds);
+ * booleans travel as bit, floats as float, and everything else is canonical text.
+ */
+export type MssqlWireType = 'bigint' | 'float' | 'bit' | 'nvarchar(max)';
+
+const NUMBER_FAMILIES: ReadonlySet<TypeFamily> = new Set<TypeFamily>([
+  'tinyint', 'smallint', 'integer', 'unsigned_integer', 'oid', 'nullable', 'interval', 'time',
+  'timestamp', 'timestamptz', 'datetime', 'smalldatetime', 'datetime2', 'datetimeoffset',
+]);
+
+/** The wire type of a column: what its canonical values are (see `normalizeValue`). */
+export function mssqlWireType(column: ColumnDef): MssqlWireType {
+  if (NUMBER_FAMILIES.has(column.family)) return 'bigint';
+  if (column.family === 'real' || column.family === 'float') return 'float';
+  if (column.family === 'boolean') return 'bit';
+  return 'nvarchar(max)';
+}
+
+/** One column of a bulk-load (wire) table. */
+export interface MssqlWireColumn {
+  readonly name: string;
+  readonly type: MssqlWireType;
+}
 
 /**
  * SQL Server SQL: `@pN` parameters, bit literals, `MERGE … WITH (HOLDLOCK)` (without the hint two
@@ -138,6 +165,35 @@ export class MssqlCompiler extends SqlCompiler {
         : `s.${name} NOT IN (${operation.partitions.map((value) => binder.bind(value, column)).join(', ')})`,
     }));
     return statements;
+  }
+
+  /**
+   * The bulk-load fast path lands canonical values in a wire table (`wireColumns`), and this one
+   * statement converts them into `into` through the same bind conversions a parameter gets. TDS
+   * bulk load cannot convert on the way in: exact decimals, microsecond times, geometry, hierarchyid
+   * and sql_variant have no client-side form that keeps the canonical value.
+   */
+  insertFromWire(into: QualifiedName, wire: QualifiedName, columns: readonly ColumnDef[]): SqlStatement {
+    return sqlText([
+      `INSERT INTO ${this.dialect.qualified(into)} (${columns.map((column) => this.q(column.name)).join(', ')})`,
+      `SELECT ${columns.map((column) => this.bindValue(`w.${this.q(column.name)}`, column)).join(', ')}`,
+      `FROM ${this.dialect.qualified(wire)} AS w`,
+    ].join('\n'));
+  }
+
+  /** The wire table of `columns`: dropped if left by an earlier attempt and created anew, every column nullable. */
+  createWireTable(wire: QualifiedName, columns: readonly ColumnDef[]): SqlStatement[] {
+    const specs: ColumnSpec[] = this.wireColumns(columns).map((column) => ({ name: column.name, type: column.type, nullable: true }));
+    return [this.dropTable(wire), sqlText(this.createTableSql(wire, specs, { role: 'staging', keys: null, orderBy: [] }, false))];
+  }
+
+  dropWireTable(wire: QualifiedName): SqlStatement {
+    return this.dropTable(wire);
+  }
+
+  /** Name and wire type of each column, in order (the bulk-load table definition). */
+  wireColumns(columns: readonly ColumnDef[]): MssqlWireColumn[] {
+    return columns.map((column) => ({ name: column.name, type: mssqlWireType(column) }));
   }
 
   /**

@@ -1,0 +1,235 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Row } from '../../schema/index.ts';
+import { columnIndex, rowHash } from '../../schema/index.ts';
+import type { ChangeRecord, RowPredicate } from '../../plan/index.ts';
+import type { LoadState } from '../../state/index.ts';
+import { MemoryStateStore } from '../../state/index.ts';
+import type { StrategyName } from '../../strategies/index.ts';
+import { DEFAULT_STRATEGIES } from '../../strategies/index.ts';
+import { runLoad } from '../../lifecycle/index.ts';
+import { MemoryTableSink } from '../memory/index.ts';
+import type { ChangeRead } from '../source.ts';
+import { tableChecksum } from '../../../fixtures/checksum.ts';
+import { expectationFor } from '../../../fixtures/oracle.ts';
+import { memorySourceFor, targetBeforeRows } from '../../../fixtures/scenario.ts';
+import { buildSourceFixture } from '../../../fixtures/source-fixture.ts';
+import type { MssqlConnection } from '../../../fixtures/services/mssql-providers.ts';
+import { MSSQL_COMPOSE_DEFAULTS, openMssqlDriver } from '../../../fixtures/services/mssql-providers.ts';
+import { externalEndpoint } from '../../../fixtures/services/provider.ts';
+import { sourceFamily } from '../../../matrix/families.ts';
+import { dropMssqlSchema } from '../../../matrix/local/families/mssql.ts';
+import { evaluateQualityChecks } from '../../../matrix/quality-checks.ts';
+import type { MssqlDriver } from './mssql-driver.ts';
+import { cdcOperation, compareMssqlLsn, MssqlSource, mssqlLsn, seedMssqlSource } from './mssql-source.ts';
+import type { RecordedEvent } from './recording-mssql.ts';
+import { RecordingMssql } from './recording-mssql.ts';
+
+/**
+ * The SQL Server source. Without a server: LSN text handling and the CDC read against a recording
+ * fake of `mssql` (max LSN fixed first, the range, the operation codes, the order, the cursor).
+ * With a server (`DPONE_IT_MSSQL_PORT_FORWARD`, SQL Server Agent running for CDC): the fixture's
+ * base is bulk-loaded and its delta applied as real statements, one transaction per change, and
+ * every read must equal the memory source's read of the same fixture.
+ */
+
+const CAPABILITIES = sourceFamily('mssql').capabilities;
+const SMALL = buildSourceFixture('mssql', { rows: 20, changeRatio: 0.25, deleteRatio: 0.1 });
+const TABLE = { schema: 'src', name: 'orders' };
+
+const MAX = '0x0000002A000001F00007';
+const MIN = '0x00000020000000100001';
+const STATE = '0x0000002A000001F00003';
+const NEXT = '0x0000002A000001F00004';
+
+describe('SQL Server LSN text', () => {
+  test('style-1 text, upper-cased; anything else is rejected', () => {
+    expect(mssqlLsn('0x0000002a000001f00003')).toBe(STATE);
+    expect(() => mssqlLsn('16/B374D848')).toThrow(/not a SQL Server LSN/);
+    expect(() => mssqlLsn('0x1234')).toThrow(/not a SQL Server LSN/);
+  });
+
+  test('fixed-width hex orders like the LSNs; __$operation decodes 1/2/4 and skips 3', () => {
+    expect(compareMssqlLsn(STATE, NEXT)).toBe(-1);
+    expect(compareMssqlLsn(MAX, MIN)).toBe(1);
+    expect(compareMssqlLsn(STATE, STATE.toLowerCase())).toBe(0);
+    expect([1, 2, 3, 4].map(cdcOperation)).toEqual(['D', 'I', null, 'U']);
+    expect(() => cdcOperation(5)).toThrow(/unknown __\$operation 5/);
+  });
+});
+
+/** A fake server whose change function returns `changes` and whose journal knows the deletions. */
+function cdcServer(changes: readonly (readonly unknown[])[]): RecordingMssql {
+  return new RecordingMssql((sql) => {
+    if (sql.includes('sys.fn_cdc_get_min_lsn')) return [[MAX, MIN, NEXT]];
+    if (sql.includes('fn_cdc_get_all_changes_')) return changes;
+    if (sql.includes('[dpone_deleted_at] IS NOT NULL AND [id] IN')) {
+      return SMALL.changes.filter((change) => change.op === 'D').map((change) => [change.key, change.at]);
+    }
+    return undefined;
+  });
+}
+
+const queries = (events: readonly RecordedEvent[]) => events.flatMap((event) => event.kind === 'query' ? [event] : []);
+const summary = (read: ChangeRead | readonly ChangeRecord[], withAt = true) =>
+  ('changes' in read ? read.changes : read).map((c) => (withAt ? [c.op, c.key, c.at, rowHash(c.row)] : [c.op, c.key, rowHash(c.row)]));
+
+describe('MssqlSource.readCdc against a recording fake of mssql', () => {
+  const CODE = { D: 1, I: 2, U: 4 } as const;
+  /** The change function's rows: start LSN, __$operation, then the values as the read expressions return them. */
+  const changeRows = SMALL.changes.flatMap((change, index) => {
+    const lsn = `0x0000002A000001F0${(0x10 + index).toString(16).toUpperCase().padStart(4, '0')}`;
+    const after = [lsn, CODE[change.op], ...change.row];
+    // An update's before image (3) is not returned with N'all'; a stray one must still be skipped.
+    return change.op === 'U' && index === 0 ? [[lsn, 3, ...change.row], after] : [after];
+  });
+
+  test('fixes the max LSN first, reads from the LSN after the state up to it, decodes 1/2/4 in order', async () => {
+    const server = cdcServer(changeRows);
+    const source = new MssqlSource(server.driver(), { table: TABLE, schema: SMALL.schema });
+    const read = await source.readCdc({ lsn: STATE });
+    const [bounds, changes, deletions, ...rest] = queries(server.events);
+    expect(rest).toEqual([]);
+    expect(bounds?.sql).toBe('SELECT CONVERT(varchar(22), sys.fn_cdc_get_max_lsn(), 1), CONVERT(varchar(22), sys.fn_cdc_get_min_lsn(@p1), 1), CONVERT(varchar(22), sys.fn_cdc_increment_lsn(CONVERT(binary(10), @p2, 1)), 1)');
+    expect(bounds?.inputs.map((input) => input.value)).toEqual(['src_orders', STATE]);
+    expect(changes?.sql.split('\n').slice(1)).toEqual([
+      "FROM [cdc].[fn_cdc_get_all_changes_src_orders](CONVERT(binary(10), @p1, 1), CONVERT(binary(10), @p2, 1), N'all')",
+      'ORDER BY [__$start_lsn], [__$seqval]',
+    ]);
+    expect(changes?.sql).toMatch(/^SELECT CONVERT\(varchar\(22\), \[__\$start_lsn\], 1\), \[__\$operation\], \[id\], CONVERT\(char\(10\), \[business_date\], 23\)/);
+    expect(changes?.inputs.map((input) => input.value)).toEqual([NEXT, MAX]);
+    expect(deletions?.inputs.map((input) => input.value)).toEqual(SMALL.changes.filter((change) => change.op === 'D').map((change) => change.key));
+    expect(summary(read)).toEqual(summary(SMALL.changes));
+    expect(read.changes.map((change) => change.position)).toEqual(changeRows.filter((row) => row[1] !== 3).map((row) => row[0]));
+    expect(read.cursor).toEqual({ lsn: MAX });
+  });
+
+  test('without state the range starts at the capture instance minimum', async () => {
+    const server = cdcServer([]);
+    const read = await new MssqlSource(server.driver(), { table: TABLE, schema: SMALL.schema, captureInstance: 'orders_ci' }).readCdc({});
+    const [bounds, changes] = queries(server.events);
+    expect(bounds?.inputs.map((input) => input.value)).toEqual(['orders_ci', null]);
+    expect(changes?.sql).toContain('[cdc].[fn_cdc_get_all_changes_orders_ci]');
+    expect(changes?.inputs.map((input) => input.value)).toEqual([MIN, MAX]);
+    expect(read).toEqual({ changes: [], cursor: { lsn: MAX } });
+  });
+
+  test('a state at the max LSN reads nothing and keeps its cursor; one older than the minimum is refused', async () => {
+    const atHead = new RecordingMssql(() => [[STATE, MIN, NEXT]]);
+    expect(await new MssqlSource(atHead.driver(), { table: TABLE, schema: SMALL.schema }).readCdc({ lsn: STATE })).toEqual({ changes: [], cursor: { lsn: STATE } });
+    expect(queries(atHead.events)).toHaveLength(1);
+    const cleanedUp = new RecordingMssql(() => [[MAX, '0x0000002A000001F00005', NEXT]]);
+    await expect(new MssqlSource(cleanedUp.driver(), { table: TABLE, schema: SMALL.schema }).readCdc({ lsn: STATE })).rejects.toThrow(/older than capture instance src_orders's minimum LSN/);
+    const disabled = new RecordingMssql(() => [[null, null, null]]);
+    await expect(new MssqlSource(disabled.driver(), { table: TABLE, schema: SMALL.schema }).readCdc({})).rejects.toThrow(/does not exist or CDC is not enabled/);
+  });
+
+  test('snapshot reads run in a SNAPSHOT transaction', async () => {
+    const server = new RecordingMssql((sql) => sql.includes('sys.fn_cdc_get_max_lsn()') ? [[null, STATE]] : []);
+    const read = await new MssqlSource(server.driver(), { table: TABLE, schema: SMALL.schema, asOf: SMALL.snapshotAt }).readSnapshot();
+    expect(read).toEqual({ rows: [], asOf: SMALL.snapshotAt, cursor: { lsn: STATE } });
+    expect(server.events[0]).toEqual({ kind: 'begin', isolationLevel: server.isolationLevels.SNAPSHOT });
+    expect(server.events.at(-1)).toEqual({ kind: 'commit' });
+    expect(queries(server.events).every((query) => query.inTransaction)).toBe(true);
+  });
+});
+
+const ENDPOINT = externalEndpoint('MSSQL', process.env, MSSQL_COMPOSE_DEFAULTS);
+const FIXTURE = buildSourceFixture('mssql', { rows: 400, changeRatio: 0.2, deleteRatio: 0.05 });
+const KEY = columnIndex(FIXTURE.schema, 'id');
+const memory = memorySourceFor(FIXTURE, CAPABILITIES);
+const SCHEMA_PREFIX = `dpone_it_${process.pid}`;
+const byKey = (rows: readonly Row[]) => [...rows].sort((a, b) => Number(a[KEY]) - Number(b[KEY]));
+
+describe.skipIf(!ENDPOINT)(
+  ENDPOINT ? 'MssqlSource on SQL Server (DPONE_IT_MSSQL_PORT_FORWARD)' : 'MssqlSource on SQL Server — skipped: DPONE_IT_MSSQL_PORT_FORWARD is not set (docker compose -f docker/docker-compose.integration.yml up -d mssql)',
+  () => {
+    const connection: MssqlConnection | undefined = ENDPOINT && { provider: 'external', ...ENDPOINT };
+    const opened: { driver: MssqlDriver; schema: string }[] = [];
+    let source: MssqlSource;
+    let base: LoadState;
+
+    /** A fixture table seeded in `schema`, and the cursor taken after its base load. */
+    async function seeded(schema: string): Promise<{ source: MssqlSource; base: LoadState }> {
+      if (!connection) throw new Error('no SQL Server endpoint');
+      const driver = await openMssqlDriver(connection);
+      opened.push({ driver, schema });
+      let cursor: LoadState = {};
+      const seededSource = await seedMssqlSource(driver, { schema, name: 'orders' }, FIXTURE, {
+        asOf: FIXTURE.snapshotAt, capabilities: CAPABILITIES,
+        afterBase: async (seeding) => { cursor = await seeding.baseCursor(); },
+      });
+      return { source: seededSource, base: cursor };
+    }
+
+    beforeAll(async () => {
+      ({ source, base } = await seeded(`${SCHEMA_PREFIX}_src`));
+    }, 300_000);
+
+    afterAll(async () => {
+      for (const { driver, schema } of opened) {
+        await dropMssqlSchema(driver, schema);
+        await driver.close();
+      }
+    }, 60_000);
+
+    test('the base cursor has the base watermark and an LSN', () => {
+      expect(base.watermark).toBe(memory.baseCursor().watermark);
+      expect(base.lsn).toMatch(/^0x[0-9A-F]{20}$/);
+    });
+
+    test('readSnapshot equals the memory snapshot', async () => {
+      const [read, mem] = await Promise.all([source.readSnapshot(), memory.readSnapshot()]);
+      expect(read.rows.length).toBe(FIXTURE.after.length);
+      expect(tableChecksum(read.rows)).toEqual(tableChecksum(mem.rows));
+      expect(read.rows).toEqual(byKey(mem.rows));
+      expect(read.asOf).toBe(FIXTURE.snapshotAt);
+      expect(read.cursor.watermark).toBe(mem.cursor.watermark);
+    });
+
+    const filters: readonly [string, RowPredicate][] = [
+      ['the fixture window', FIXTURE.window],
+      ['in on business_date', { kind: 'in', column: 'business_date', values: ['2024-01-01', '1999-12-31'] }],
+      ['an empty in list', { kind: 'in', column: 'id', values: [] }],
+    ];
+
+    test.each(filters)('readSnapshot filtered by %s equals the memory source', async (_name, filter) => {
+      const [read, mem] = await Promise.all([source.readSnapshot(filter), memory.readSnapshot(filter)]);
+      expect(read.rows.length).toBe(mem.rows.length);
+      expect(tableChecksum(read.rows)).toEqual(tableChecksum(mem.rows));
+    });
+
+    test('readChanges after the base watermark equals the memory source', async () => {
+      const [read, mem] = await Promise.all([source.readChanges(base), memory.readChanges(memory.baseCursor())]);
+      expect(summary(read)).toEqual(summary(mem));
+      expect(read.cursor).toEqual(mem.cursor);
+      expect((await source.readChanges(read.cursor)).changes).toEqual([]);
+    });
+
+    test('readCdc returns the fixture changes in order, and nothing after its cursor', async () => {
+      const read = await source.readCdc(base);
+      expect(summary(read)).toEqual(summary(FIXTURE.changes));
+      expect(read.cursor.lsn).toMatch(/^0x[0-9A-F]{20}$/);
+      expect((await source.readCdc(read.cursor)).changes).toEqual([]);
+    });
+
+    const STRATEGIES: readonly StrategyName[] = ['cdc', 'incremental_merge'];
+
+    test.each(STRATEGIES)('runLoad %s from SQL Server into a memory table passes every quality check', async (strategyName) => {
+      const { source: loaded, base: cursor } = await seeded(`${SCHEMA_PREFIX}_load_${strategyName}`);
+      const strategy = DEFAULT_STRATEGIES.get(strategyName);
+      const pipeline = `orders_${strategyName}`;
+      const stateStore = new MemoryStateStore({ [pipeline]: cursor });
+      const sink = new MemoryTableSink(targetBeforeRows(FIXTURE, strategy.targetShape('relational')), stateStore);
+      const target = { name: pipeline, dataSchema: FIXTURE.schema, shape: strategy.targetShape('relational') };
+      const report = await runLoad({
+        pipeline, source: loaded, sink, strategy, stateStore: sink.stateStore ?? stateStore,
+        options: { window: FIXTURE.window, backfill: FIXTURE.backfill },
+      });
+      const judgement = evaluateQualityChecks({
+        fixture: FIXTURE, expectation: expectationFor(strategyName, 'relational', FIXTURE),
+        actual: await sink.read(target), load: report, storedState: await stateStore.load(pipeline),
+      });
+      expect(judgement.results.filter((result) => !result.passed).map((result) => `${result.name}: ${result.detail}`)).toEqual([]);
+    }, 300_000);
+  },
+);
