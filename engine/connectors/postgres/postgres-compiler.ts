@@ -1,3 +1,4 @@
+import type { ColumnDef } from '../../schema/index.ts';
 import type { PlanOperation, TargetSpec } from '../../plan/index.ts';
 import type { QualifiedName } from '../../sql/names.ts';
 import { partitionSuffixes, siblingName } from '../../sql/names.ts';
@@ -15,6 +16,11 @@ type ReplacePartitions = Extract<PlanOperation, { kind: 'replace_partitions' }>;
  * staging, and detach/attach of LIST partitions when partition exchange is on.
  */
 export class PostgresCompiler extends SqlCompiler {
+  /** The native fast path: `COPY <table> (<columns>) FROM STDIN` in text format (see `copyTextChunks`). */
+  copyFromStdin(table: QualifiedName, columns: readonly ColumnDef[]): SqlStatement {
+    return sqlText(`COPY ${this.dialect.qualified(table)} (${columns.map((column) => this.q(column.name)).join(', ')}) FROM STDIN`);
+  }
+
   protected override castParam(placeholder: string, type: string): string {
     return `${placeholder}::${type}`;
   }

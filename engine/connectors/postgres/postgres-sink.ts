@@ -6,8 +6,10 @@ import type { LoadState, StateStore } from '../../state/index.ts';
 import type { LoadNames, QualifiedName } from '../../sql/names.ts';
 import { DEFAULT_STATE_TABLE, loadNames } from '../../sql/names.ts';
 import type { TransactionStatements } from '../../sql/sql-compiler.ts';
+import { stagingSchema } from '../../sql/sql-compiler.ts';
 import type { ReconcileResult, Sink, SinkCapabilities, SinkTransaction, StagingReport, StepHook, TargetContent } from '../sink.ts';
 import { reconcileResult } from '../sink.ts';
+import { copyRows } from './postgres-copy.ts';
 import { PostgresDialect } from './postgres-dialect.ts';
 import type { PostgresDriver } from './postgres-driver.ts';
 
@@ -30,10 +32,16 @@ function count(value: unknown): number {
 }
 
 /**
+ * The staged row hash of a batch loaded into a target without a `__dpone__row_hash` column: no
+ * operation reads it then, and hashing every row would cost more than encoding it for COPY.
+ */
+const UNREAD_ROW_HASH = '';
+
+/**
  * A PostgreSQL table sink. It runs the SQL the Postgres dialect compiles from the LoadPlan IR through
  * a `PostgresDriver` and is transactional: finalize, reconcile and the state commit (in
- * `etl_state.__dpone__loads`, through `stateStore`) share one transaction. Staging uses
- * parameterised multi-row INSERTs (the COPY fast path is separate).
+ * `etl_state.__dpone__loads`, through `stateStore`) share one transaction. Staging uses the COPY
+ * fast path when the driver can COPY, parameterised multi-row INSERTs otherwise.
  */
 export class PostgresSink implements Sink {
   readonly family = 'postgres';
@@ -44,6 +52,8 @@ export class PostgresSink implements Sink {
   private readonly statements: TransactionStatements;
   private countBeforeFinalize = 0;
   private targetName?: string;
+  /** The prepared target: whether it keeps row hashes decides whether staging computes them. */
+  private target?: TargetSpec;
   /** The staging table of the batch being loaded (keys_present/keys_absent compare its keys). */
   private stagingName?: string;
   private stateTableReady = false;
@@ -92,6 +102,7 @@ export class PostgresSink implements Sink {
   /** Creates the state table and the target when missing, and notes the target's row count. */
   async prepare(target: TargetSpec): Promise<void> {
     this.targetName = target.name;
+    this.target = target;
     await this.ensureStateTable();
     await this.driver.execute(this.compiler.createTarget(target, this.names(target.name)));
     this.countBeforeFinalize = await this.countTarget(target);
@@ -112,12 +123,22 @@ export class PostgresSink implements Sink {
     return new Set((await this.currentRows(target, layout)).map((row) => keyOf(row, layout.keyIndex)));
   }
 
-  /** Creates the batch's staging table anew and inserts its rows (as many INSERTs as the parameter limit needs). */
+  /**
+   * Creates the batch's staging table anew and loads its rows: one `COPY … FROM STDIN` when the
+   * driver can COPY, else as many INSERTs as the parameter limit needs. COPY computes row hashes only
+   * when the prepared target keeps them (see UNREAD_ROW_HASH).
+   */
   async stage(batch: StagedBatch): Promise<void> {
     const names = this.names(this.targetName, batch.name);
     this.stagingName = batch.name;
     await this.driver.execute(this.compiler.createStaging(batch.schema, names));
-    await this.driver.execute(this.compiler.stageInserts(batch, names));
+    if (!this.driver.canCopy) {
+      await this.driver.execute(this.compiler.stageInserts(batch, names));
+      return;
+    }
+    const hashed = this.target === undefined || targetLayout(this.target).hashIndex >= 0;
+    await copyRows(this.driver, this.dialect, names.staging, stagingSchema(batch.schema).columns, batch.rows,
+      (row, index) => [batch.ops?.[index] ?? 'I', hashed ? dataRowHash(row) : UNREAD_ROW_HASH]);
   }
 
   async validateStaging(batch: StagedBatch): Promise<StagingReport> {
@@ -125,16 +146,23 @@ export class PostgresSink implements Sink {
     return { stagedRows: staged, expectedRows: batch.rows.length };
   }
 
-  /** Runs each operation's compiled statements, in the sink transaction when the lifecycle opened one. */
+  /**
+   * Runs each operation's compiled statements, in the sink transaction when the lifecycle opened one.
+   * `onStep` is called before every statement (steps count statements across operations), so a fault
+   * can fall between the statements of one operation, e.g. after a merge's delete and before its upsert.
+   */
   async finalize(target: TargetSpec, batch: StagedBatch, operations: readonly PlanOperation[], onStep: StepHook): Promise<void> {
     const names = this.names(target.name, batch.name);
     this.countBeforeFinalize = await this.countTarget(target);
-    for (const [step, operation] of operations.entries()) {
-      onStep(step);
+    let step = 0;
+    for (const operation of operations) {
       if (this.driver.inTransaction && !this.compiler.finalizeIsTransactional(operation, target)) {
         throw new Error(`postgres: ${operation.kind} cannot run inside a transaction with these capabilities`);
       }
-      await this.driver.execute(this.compiler.finalize(operation, target, names, batch));
+      for (const statement of this.compiler.finalize(operation, target, names, batch)) {
+        onStep(step++);
+        await this.driver.query(statement);
+      }
     }
   }
 
@@ -188,9 +216,27 @@ export class PostgresSink implements Sink {
     return layout.isCurrentIndex < 0 ? rows : rows.filter((row) => row[layout.isCurrentIndex] === true);
   }
 
+  /**
+   * Creates the state table when missing. Concurrent `CREATE … IF NOT EXISTS` of one table can fail
+   * with a unique violation in the catalog, so sinks of parallel loads create it one at a time, under
+   * a transaction-scoped advisory lock named after the table.
+   */
   private async ensureStateTable(): Promise<void> {
     if (this.stateTableReady) return;
-    await this.driver.execute(this.compiler.createStateTable(this.names()));
+    const statements = this.compiler.createStateTable(this.names());
+    if (this.driver.inTransaction) {
+      await this.driver.execute(statements);
+    } else {
+      await this.driver.begin();
+      try {
+        await this.driver.query({ sql: 'SELECT pg_advisory_xact_lock(hashtext($1))', params: [this.dialect.qualified(this.names().state)] });
+        await this.driver.execute(statements);
+        await this.driver.commit();
+      } catch (error) {
+        await this.driver.rollback().catch(() => undefined);
+        throw error;
+      }
+    }
     this.stateTableReady = true;
   }
 }

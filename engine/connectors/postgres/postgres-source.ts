@@ -4,11 +4,11 @@ import type { ChangeRecord, KeyValue, RowPredicate, TargetSpec } from '../../pla
 import { keyOf } from '../../plan/index.ts';
 import type { LoadState } from '../../state/index.ts';
 import { lsnAfter } from '../../state/index.ts';
-import type { QualifiedName } from '../../sql/names.ts';
+import type { LoadNames, QualifiedName } from '../../sql/names.ts';
 import { loadNames, siblingName } from '../../sql/names.ts';
-import type { SqlStatement } from '../../sql/sql-statement.ts';
 import { sqlText } from '../../sql/sql-statement.ts';
 import type { ChangeRead, SnapshotRead, Source, SourceCapabilities, XminRead } from '../source.ts';
+import { copyRows } from './postgres-copy.ts';
 import { PostgresDialect } from './postgres-dialect.ts';
 import type { PostgresDriver } from './postgres-driver.ts';
 
@@ -488,19 +488,52 @@ export interface PostgresSeedData {
 }
 
 const SEED_ROWS_PER_INSERT = 100;
+const CHANGES_SUFFIX = 'dpone_changes';
+const CHANGE_ORDINAL = 'dpone_ord';
+const CHANGE_OP = 'dpone_op';
+const CHANGE_AT = 'dpone_at';
 /**
  * Seeding commits are flushed before they return: logical decoding only sees flushed WAL, and a
  * server with `synchronous_commit=off` (the embedded test server) would otherwise hide the newest
- * changes from a CDC read for up to `wal_writer_delay`.
+ * changes from a CDC read for up to `wal_writer_delay`. Flushing the last commit flushes all before it.
  */
 const DURABLE_COMMIT = sqlText('SET LOCAL synchronous_commit = on');
 
+/** Rows into `table`: COPY when the driver can, else multi-row INSERTs binding each value through the dialect. */
+async function writeRows(driver: PostgresDriver, dialect: PostgresDialect, table: QualifiedName, columns: readonly ColumnDef[], rows: readonly Row[]): Promise<void> {
+  if (driver.canCopy) {
+    await copyRows(driver, dialect, table, columns, rows);
+    return;
+  }
+  const list = columns.map((column) => dialect.quote(column.name)).join(', ');
+  for (let start = 0; start < rows.length; start += SEED_ROWS_PER_INSERT) {
+    const chunk = rows.slice(start, start + SEED_ROWS_PER_INSERT);
+    const values = chunk.map((_row, r) => `(${columns.map((column, c) => dialect.compiler.bindExpression(r * columns.length + c + 1, column)).join(', ')})`);
+    await driver.query({ sql: `INSERT INTO ${dialect.qualified(table)} (${list}) VALUES\n${values.join(',\n')}`, params: chunk.flat() });
+  }
+}
+
+/** Runs `work` in one transaction of the driver, flushed at commit. */
+async function durably(driver: PostgresDriver, work: () => Promise<void>): Promise<void> {
+  await driver.begin();
+  try {
+    await work();
+    await driver.query(DURABLE_COMMIT);
+    await driver.commit();
+  } catch (error) {
+    await driver.rollback().catch(() => undefined);
+    throw error;
+  }
+}
+
 /**
  * Builds a source table from a fixture: creates the table (plain shape, REPLICA IDENTITY FULL) and
- * its journal, inserts the base rows, creates the CDC slot, then applies every change as a real
- * INSERT/UPDATE/DELETE in commit order, each in its own transaction (one xid per change) together
- * with its journal write. `afterBase` runs between the base load and the delta (e.g. to take the
- * base cursor). Returns the source.
+ * its journal, loads the base rows (one transaction), creates the CDC slot, then applies every
+ * change as a real INSERT/UPDATE/DELETE in commit order, each in its own transaction (one xid per
+ * change) together with its journal write. The changes are first written to a side table and then
+ * applied by one server-side loop that commits after each change, so a delta costs a few round
+ * trips instead of several per change. `afterBase` runs between the base load and the delta (e.g. to
+ * take the base cursor). Base rows and changes go in by COPY when the driver can COPY. Returns the source.
  */
 export async function seedPostgresSource(
   driver: PostgresDriver, table: QualifiedName, fixture: PostgresSeedData,
@@ -518,76 +551,76 @@ export async function seedPostgresSource(
   await driver.execute(compiler.createTarget(journal, { ...names, target: journalName }));
   await driver.query(sqlText(`ALTER TABLE ${dialect.qualified(table)} REPLICA IDENTITY FULL`));
 
-  const q = (name: string) => dialect.quote(name);
-  const list = (of: readonly ColumnDef[]) => of.map((column) => q(column.name)).join(', ');
   const key = columns[columnIndex(schema, schema.key)] as ColumnDef;
   const watermark = columns[columnIndex(schema, options.watermarkColumn ?? 'updated_at')] as ColumnDef;
   const insertedAt = journal.dataSchema.columns[1] as ColumnDef;
-  const deletedAt = journal.dataSchema.columns[2] as ColumnDef;
-  const rest = columns.filter((column) => column.name !== schema.key);
-  const watermarkIndex = columnIndex(schema, watermark.name);
   const keyIndex = columnIndex(schema, schema.key);
+  const watermarkIndex = columnIndex(schema, watermark.name);
 
-  const insertRows = (rows: readonly Row[]): SqlStatement => ({
-    sql: `INSERT INTO ${dialect.qualified(table)} (${list(columns)}) VALUES\n${rows.map((_row, r) =>
-      `(${columns.map((column, c) => compiler.bindExpression(r * columns.length + c + 1, column)).join(', ')})`).join(',\n')}`,
-    params: rows.flat(),
+  await durably(driver, async () => {
+    await writeRows(driver, dialect, table, columns, fixture.before);
+    await writeRows(driver, dialect, journalName, [key, insertedAt], fixture.before.map((row) => [row[keyIndex] ?? null, row[watermarkIndex] ?? null]));
   });
-  const journalInsert = (entries: readonly (readonly [KeyValue, number])[]): SqlStatement => ({
-    sql: [
-      `INSERT INTO ${dialect.qualified(journalName)} (${q(key.name)}, ${q(insertedAt.name)}) VALUES`,
-      entries.map((_entry, i) => `(${compiler.bindExpression(2 * i + 1, key)}, ${compiler.bindExpression(2 * i + 2, insertedAt)})`).join(',\n'),
-      `ON CONFLICT (${q(key.name)}) DO UPDATE SET ${q(insertedAt.name)} = EXCLUDED.${q(insertedAt.name)}, ${q(deletedAt.name)} = NULL,`,
-      rest.map((column) => `${q(column.name)} = NULL`).join(', '),
-    ].join('\n'),
-    params: entries.flat(),
-  });
-
-  for (let start = 0; start < fixture.before.length; start += SEED_ROWS_PER_INSERT) {
-    const chunk = fixture.before.slice(start, start + SEED_ROWS_PER_INSERT);
-    await driver.begin();
-    try {
-      await driver.query(insertRows(chunk));
-      await driver.query(journalInsert(chunk.map((row) => [keyOf(row, keyIndex), Number(row[watermarkIndex])] as const)));
-      await driver.query(DURABLE_COMMIT);
-      await driver.commit();
-    } catch (error) {
-      await driver.rollback().catch(() => undefined);
-      throw error;
-    }
-  }
   await source.createCdcSlot();
   await options.afterBase?.(source);
-
-  for (const change of fixture.changes) {
-    const statements: SqlStatement[] = [];
-    if (change.op === 'I') {
-      statements.push(insertRows([change.row]), journalInsert([[change.key, change.at]]));
-    } else if (change.op === 'U') {
-      statements.push({
-        sql: `UPDATE ${dialect.qualified(table)} SET ${rest.map((column, i) => `${q(column.name)} = ${compiler.bindExpression(i + 2, column)}`).join(', ')}\nWHERE ${q(key.name)} = ${compiler.bindExpression(1, key)}`,
-        params: [change.key, ...rest.map((column) => change.row[columnIndex(schema, column.name)] ?? null)],
-      });
-    } else {
-      // The before image is taken from the deleted row itself, on the server.
-      statements.push({
-        sql: [
-          `WITH gone AS (DELETE FROM ${dialect.qualified(table)} WHERE ${q(key.name)} = ${compiler.bindExpression(1, key)} RETURNING *)`,
-          `UPDATE ${dialect.qualified(journalName)} AS j SET ${q(deletedAt.name)} = ${compiler.bindExpression(2, deletedAt)},`,
-          rest.map((column) => `${q(column.name)} = gone.${q(column.name)}`).join(', '),
-          `FROM gone WHERE j.${q(key.name)} = gone.${q(key.name)}`,
-        ].join('\n'),
-        params: [change.key, change.at],
-      });
-    }
-    await driver.begin();
-    try {
-      await driver.execute([...statements, DURABLE_COMMIT]);
-      await driver.commit();
-    } catch (error) {
-      await driver.rollback().catch(() => undefined);
-      throw error;
-    }
-  }
+  if (fixture.changes.length > 0) await applyChanges(driver, dialect, table, schema, journal, fixture.changes, names);
   return source;
+}
+
+/**
+ * Writes the changes to `<table>__dpone_changes` (ordinal, op, change time, then the row), applies
+ * them in a DO block that commits after each one (a new transaction, so a new xid, per change), and
+ * drops the side table. The block's last transaction is flushed (see DURABLE_COMMIT).
+ */
+async function applyChanges(
+  driver: PostgresDriver, dialect: PostgresDialect, table: QualifiedName, schema: TableSchema, journal: TargetSpec,
+  changes: readonly ChangeRecord[], names: LoadNames,
+): Promise<void> {
+  const q = (name: string) => dialect.quote(name);
+  const [key, insertedAt, deletedAt] = journal.dataSchema.columns as [ColumnDef, ColumnDef, ColumnDef];
+  const rest = schema.columns.filter((column) => column.name !== schema.key);
+  const changeColumns: ColumnDef[] = [
+    { name: CHANGE_ORDINAL, family: 'integer', nullable: false },
+    { name: CHANGE_OP, family: 'char', nullable: false },
+    { name: CHANGE_AT, family: insertedAt.family, nullable: false },
+    ...schema.columns.map((column) => ({ ...column, nullable: true })),
+  ];
+  const changesTable = siblingName(table, CHANGES_SUFFIX);
+  const changesSpec: TargetSpec = { name: changesTable.name, dataSchema: { columns: changeColumns, key: CHANGE_ORDINAL }, shape: 'plain' };
+  await driver.execute(dialect.compiler.createTarget(changesSpec, { ...names, target: changesTable }));
+  await writeRows(driver, dialect, changesTable, changeColumns, changes.map((change, index) => [index, change.op, change.at, ...change.row]));
+
+  const tableSql = dialect.qualified(table);
+  const journalSql = dialect.qualified(siblingName(table, JOURNAL_SUFFIX));
+  const field = (column: ColumnDef) => `dpone_change.${q(column.name)}`;
+  const list = (of: readonly ColumnDef[]) => of.map((column) => q(column.name)).join(', ');
+  const keyMatch = `${q(key.name)} = ${field(key)}`;
+  await driver.query(sqlText([
+    'DO $dpone$',
+    'DECLARE',
+    '  dpone_change record;',
+    `  dpone_last integer := (SELECT max(${q(CHANGE_ORDINAL)}) FROM ${dialect.qualified(changesTable)});`,
+    'BEGIN',
+    `  FOR dpone_change IN SELECT * FROM ${dialect.qualified(changesTable)} ORDER BY ${q(CHANGE_ORDINAL)} LOOP`,
+    `    IF dpone_change.${q(CHANGE_OP)} = 'I' THEN`,
+    `      INSERT INTO ${tableSql} (${list(schema.columns)}) VALUES (${schema.columns.map(field).join(', ')});`,
+    `      INSERT INTO ${journalSql} (${q(key.name)}, ${q(insertedAt.name)}) VALUES (${field(key)}, dpone_change.${q(CHANGE_AT)})`,
+    `        ON CONFLICT (${q(key.name)}) DO UPDATE SET ${q(insertedAt.name)} = EXCLUDED.${q(insertedAt.name)}, ${q(deletedAt.name)} = NULL,`,
+    `        ${rest.map((column) => `${q(column.name)} = NULL`).join(', ')};`,
+    `    ELSIF dpone_change.${q(CHANGE_OP)} = 'U' THEN`,
+    `      UPDATE ${tableSql} SET ${rest.map((column) => `${q(column.name)} = ${field(column)}`).join(', ')} WHERE ${keyMatch};`,
+    '    ELSE',
+    // The before image is taken from the deleted row itself.
+    `      WITH gone AS (DELETE FROM ${tableSql} WHERE ${keyMatch} RETURNING *)`,
+    `      UPDATE ${journalSql} AS j SET ${q(deletedAt.name)} = dpone_change.${q(CHANGE_AT)},`,
+    `        ${rest.map((column) => `${q(column.name)} = gone.${q(column.name)}`).join(', ')}`,
+    `        FROM gone WHERE j.${q(key.name)} = gone.${q(key.name)};`,
+    '    END IF;',
+    `    IF dpone_change.${q(CHANGE_ORDINAL)} = dpone_last THEN PERFORM set_config('synchronous_commit', 'on', true); END IF;`,
+    '    COMMIT;',
+    '  END LOOP;',
+    'END',
+    '$dpone$',
+  ].join('\n')));
+  await driver.query(sqlText(`DROP TABLE ${dialect.qualified(changesTable)}`));
 }
