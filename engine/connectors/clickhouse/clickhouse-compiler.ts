@@ -1,23 +1,37 @@
 import type { CanonicalValue, ColumnDef } from '../../schema/index.ts';
-import { columnIndex } from '../../schema/index.ts';
-import type { PlanOperation } from '../../plan/index.ts';
+import { columnIndex, META_COLUMNS } from '../../schema/index.ts';
+import type { PlanOperation, TargetSpec } from '../../plan/index.ts';
 import type { LoadNames, QualifiedName } from '../../sql/names.ts';
 import { siblingName } from '../../sql/names.ts';
-import type { Binder, ColumnSpec, CompileContext, TableOptions } from '../../sql/sql-compiler.ts';
+import type { Binder, ColumnSpec, CompileContext, InsertSpec, TableOptions } from '../../sql/sql-compiler.ts';
 import { SqlCompiler } from '../../sql/sql-compiler.ts';
 import type { SqlStatement } from '../../sql/sql-statement.ts';
 import { sqlText } from '../../sql/sql-statement.ts';
 
 type ReplacePartitions = Extract<PlanOperation, { kind: 'replace_partitions' }>;
 
+/** The statements of the native insert path (see `ClickHouseCompiler.wireLoad`). */
+export interface WireLoad {
+  /** Drops a leftover wire table and creates it anew. */
+  readonly create: SqlStatement[];
+  /** Converts the wire rows into the destination table. */
+  readonly insert: SqlStatement;
+  readonly drop: SqlStatement;
+}
+
 /** Mutations run in the background by default; the load must see their result before it reconciles. */
 const SYNC_MUTATION = 'SETTINGS mutations_sync = 2';
+
+/** NULL equals NULL inside `IN`: change rows are matched on nullable values. */
+const NULLS_MATCH = 'SETTINGS transform_null_in = 1';
 
 /**
  * ClickHouse SQL: typed placeholders (`{p1:Nullable(Int64)}`), `Nullable(…)` columns, MergeTree
  * tables, and — without transactions — operations built from single atomic steps: lightweight
  * deletes, `REPLACE PARTITION`, `EXCHANGE TABLES` and synchronous mutations. A step that fails
- * leaves the earlier ones applied; rerunning the operation from the same staging converges.
+ * leaves the earlier ones applied; rerunning the operation from the same staging converges: appends
+ * into a changelog skip the change rows the target already holds, every other operation deletes or
+ * replaces what it then inserts.
  */
 export class ClickHouseCompiler extends SqlCompiler {
   /** Every placeholder is Nullable: staging columns are, and a typed placeholder refuses NULL otherwise. */
@@ -115,9 +129,57 @@ export class ClickHouseCompiler extends SqlCompiler {
       ...operation.partitions.map((value) => sqlText(staged === undefined || staged.has(value)
         ? `ALTER TABLE ${this.dialect.qualified(target)} REPLACE PARTITION ${this.dialect.literal(value)} FROM ${this.dialect.qualified(twin)}`
         : `ALTER TABLE ${this.dialect.qualified(target)} DROP PARTITION ${this.dialect.literal(value)}`)),
-      this.insertFromStaging(context, { op: 'insert', where: inList(true) }),
+      // Rows outside the listed partitions are plain inserts: left out when the batch has none, so
+      // that a rerun of the operation inserts nothing twice.
+      ...(staged !== undefined && [...staged].every((value) => operation.partitions.includes(value))
+        ? [] : [this.insertFromStaging(context, { op: 'insert', where: inList(true) })]),
       sqlText(`DROP TABLE ${this.dialect.qualified(twin)}`),
     ];
+  }
+
+  /**
+   * The native insert path: `INSERT … FORMAT TabSeparated` writes canonical values into `wire`, a
+   * Memory table typed as the canonical form (each column's parameter type), and one
+   * `INSERT … SELECT` converts them into `into` with the same expressions that bind parameters
+   * (`fromUnixTimestamp64Micro`, `unhex`, …), so the fast path and the parameterised one agree.
+   */
+  wireLoad(columns: readonly ColumnDef[], wire: QualifiedName, into: QualifiedName): WireLoad {
+    const definitions = columns.map((column) => `  ${this.q(column.name)} ${nullable(this.paramType(column))}`);
+    const list = columns.map((column) => this.q(column.name)).join(', ');
+    const values = columns.map((column) => this.bindValue(`w.${this.q(column.name)}`, column)).join(', ');
+    return {
+      create: [this.dropTable(wire), sqlText(`CREATE TABLE ${this.dialect.qualified(wire)} (\n${definitions.join(',\n')}\n)\nENGINE = Memory`)],
+      insert: sqlText(`INSERT INTO ${this.dialect.qualified(into)} (${list})\nSELECT ${values}\nFROM ${this.dialect.qualified(wire)} AS w`),
+      drop: this.dropTable(wire),
+    };
+  }
+
+  /**
+   * Staged change rows a changelog target already holds (the same op and values): rows an earlier,
+   * failed attempt of this batch appended. The sink subtracts them from the count before finalize,
+   * so that `row_count_delta` holds on a rerun too.
+   */
+  countStagedRowsInTarget(target: TargetSpec, names: LoadNames): SqlStatement {
+    return sqlText(`SELECT COUNT(*) AS observed FROM ${this.dialect.qualified(names.staging)} AS s\nWHERE ${this.changeRowIn(target, names.target)}\n${NULLS_MATCH}`);
+  }
+
+  /** Appends into a changelog skip change rows already there, so a rerun of the batch appends nothing twice. */
+  protected override insertFromStaging(context: CompileContext, spec: InsertSpec): SqlStatement {
+    if (context.target.shape !== 'changelog' || spec.into !== undefined) return super.insertFromStaging(context, spec);
+    const absent = `NOT ${this.changeRowIn(context.target, context.names.target)}`;
+    const where = spec.where;
+    const insert = super.insertFromStaging(context, { ...spec, where: where ? (binder) => `${where(binder)} AND ${absent}` : () => absent });
+    return { sql: `${insert.sql}\n${NULLS_MATCH}`, params: insert.params };
+  }
+
+  /**
+   * `(s.op, s.c1, …) IN (SELECT t.op, t.c1, … FROM table AS t)`: a changelog row has no row hash,
+   * and a change is its op and every value (two changes of a key differ at least in `updated_at`).
+   */
+  private changeRowIn(target: TargetSpec, table: QualifiedName): string {
+    const columns = [META_COLUMNS.op, ...target.dataSchema.columns.map((column) => column.name)].map((column) => this.q(column));
+    const of = (alias: string) => columns.map((column) => `${alias}.${column}`).join(', ');
+    return `(${of('s')}) IN (SELECT ${of('t')} FROM ${this.dialect.qualified(table)} AS t)`;
   }
 
   /** The newest state row: until a background merge, the ReplacingMergeTree may still hold older ones. */
