@@ -26,6 +26,14 @@ describe('CI runs the README quick start, not a private variant', () => {
     expect(lines).toContain(commands[index]);
   });
 
+  test('.ci/run also holds the README\'s real-services command verbatim (the real_local subset)', () => {
+    const readme = read('README.md');
+    const start = readme.indexOf('## Real services');
+    const command = /```sh\n([\s\S]*?)```/.exec(readme.slice(start))?.[1]?.trim() ?? '';
+    expect(command).toContain('pnpm matrix --mode real_local --waive mssql');
+    expect(ci.split('\n').map((line) => line.trim())).toContain(command);
+  });
+
   test('the pnpm version installed by the commands is the one package.json pins', () => {
     const pinned = (JSON.parse(read('package.json')) as { packageManager: string }).packageManager;
     for (const command of commands) expect(command).toContain(`npm install --global ${pinned}`);
