@@ -1,14 +1,12 @@
-import type { CanonicalValue, ColumnDef, Row } from '../../schema/index.ts';
-import { dataRowOf, freezeRow, normalizeValue } from '../../schema/index.ts';
-import type { KeyValue, PlanOperation, ReconcileCheck, StagedBatch, TargetLayout, TargetSpec } from '../../plan/index.ts';
-import { dataRowHash, keyOf, targetLayout } from '../../plan/index.ts';
-import type { LoadState, StateStore } from '../../state/index.ts';
-import type { LoadNames, QualifiedName } from '../../sql/names.ts';
-import { loadNames, siblingName } from '../../sql/names.ts';
+import type { CanonicalValue, ColumnDef } from '../../schema/index.ts';
+import type { PlanOperation, StagedBatch, TargetSpec } from '../../plan/index.ts';
+import { dataRowHash } from '../../plan/index.ts';
+import type { QualifiedName } from '../../sql/names.ts';
+import { siblingName } from '../../sql/names.ts';
 import type { TransactionStatements } from '../../sql/sql-compiler.ts';
 import { stagingSchema } from '../../sql/sql-compiler.ts';
-import type { ReconcileResult, Sink, SinkCapabilities, SinkTransaction, StagingReport, StepHook, TargetContent } from '../sink.ts';
-import { reconcileResult } from '../sink.ts';
+import type { SinkCapabilities, SinkTransaction, StepHook } from '../sink.ts';
+import { SqlTableSink } from '../sql-table-sink.ts';
 import { BigQueryDialect } from './bigquery-dialect.ts';
 import type { BigQueryDriver } from './bigquery-driver.ts';
 
@@ -23,12 +21,6 @@ export interface BigQuerySinkOptions {
 
 /** The state table's name inside the dataset. */
 export const BIGQUERY_STATE_TABLE = '__dpone__loads';
-
-function count(value: unknown): number {
-  const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed)) throw new Error(`bigquery: expected a count, got ${String(value)}`);
-  return parsed;
-}
 
 /** Rows of `columns` as NDJSON objects of canonical text (the wire table's STRING columns). */
 export function bigQueryWireRows(columns: readonly ColumnDef[], rows: readonly (readonly CanonicalValue[])[]): Record<string, string | null>[] {
@@ -50,75 +42,27 @@ export function bigQueryWireRows(columns: readonly ColumnDef[], rows: readonly (
  * rerun-safe rather than rolled back: if reconcile then fails, the state stays uncommitted and the
  * rerun swaps the same snapshot in again.
  */
-export class BigQuerySink implements Sink {
+export class BigQuerySink extends SqlTableSink<BigQueryDialect, BigQueryDriver> {
   readonly family = 'bigquery';
-  readonly capabilities: SinkCapabilities;
+  readonly capabilities: SinkCapabilities = { kind: 'relational', transactional: true, upsert: true, partitionExchange: false, tombstones: false };
   readonly transaction: SinkTransaction;
-  readonly stateStore: StateStore;
-  readonly dialect: BigQueryDialect;
   private readonly statements: TransactionStatements;
-  private countBeforeFinalize = 0;
-  private targetName?: string;
-  private stagingName?: string;
   /** The lifecycle asked for a transaction; it opens in finalize, after any DDL operation. */
   private transactionRequested = false;
-  private stateTableReady = false;
 
-  constructor(private readonly driver: BigQueryDriver, private readonly options: BigQuerySinkOptions) {
-    this.dialect = options.dialect ?? new BigQueryDialect();
-    const statements = this.dialect.compiler.transactionStatements();
-    this.statements = statements;
-    this.capabilities = { kind: 'relational', transactional: true, upsert: true, partitionExchange: false, tombstones: false };
+  /** @param driver runs the statements in its session; @param options dataset, table prefix and dialect. */
+  constructor(driver: BigQueryDriver, private readonly options: BigQuerySinkOptions) {
+    super(driver, options.dialect ?? new BigQueryDialect(), {
+      schema: options.dataset,
+      stateTable: { schema: options.dataset, name: BIGQUERY_STATE_TABLE },
+      ...(options.tablePrefix === undefined ? {} : { tablePrefix: options.tablePrefix }),
+    });
+    this.statements = this.dialect.compiler.transactionStatements();
     this.transaction = {
       begin: async () => { this.transactionRequested = true; },
       commit: () => this.endTransaction(() => this.driver.commit(this.statements.commit)),
       rollback: () => this.endTransaction(() => this.driver.rollback(this.statements.rollback)),
     };
-    this.stateStore = {
-      load: async (pipeline) => {
-        await this.ensureStateTable();
-        const text = await this.driver.scalar(this.compiler.loadState(pipeline, this.names()));
-        return text === null ? {} : (JSON.parse(String(text)) as LoadState);
-      },
-      commit: async (pipeline, state) => {
-        await this.ensureStateTable();
-        await this.driver.query(this.compiler.commitState(pipeline, state, this.names()));
-      },
-    };
-  }
-
-  private get compiler() {
-    return this.dialect.compiler;
-  }
-
-  /** Names of a load inside the dataset, each table name prefixed by `tablePrefix`. */
-  names(targetName = this.targetName ?? '__dpone__none', staging = '__dpone__none'): LoadNames {
-    const prefix = this.options.tablePrefix ?? '';
-    return loadNames(`${prefix}${targetName}`, `${prefix}${staging}`, {
-      schema: this.options.dataset, state: { schema: this.options.dataset, name: BIGQUERY_STATE_TABLE },
-    });
-  }
-
-  async prepare(target: TargetSpec): Promise<void> {
-    this.targetName = target.name;
-    await this.ensureStateTable();
-    await this.driver.execute(this.compiler.createTarget(target, this.names(target.name)));
-    this.countBeforeFinalize = await this.countTarget(target);
-  }
-
-  async currentHashes(target: TargetSpec): Promise<Map<KeyValue, string>> {
-    const layout = targetLayout(target);
-    const hashes = new Map<KeyValue, string>();
-    for (const row of await this.currentRows(target, layout)) {
-      const stored = layout.hashIndex >= 0 ? row[layout.hashIndex] : null;
-      hashes.set(keyOf(row, layout.keyIndex), typeof stored === 'string' ? stored : dataRowHash(dataRowOf(row, layout.dataWidth)));
-    }
-    return hashes;
-  }
-
-  async currentKeys(target: TargetSpec): Promise<Set<KeyValue>> {
-    const layout = targetLayout(target);
-    return new Set((await this.currentRows(target, layout)).map((row) => keyOf(row, layout.keyIndex)));
   }
 
   /** Creates staging anew and fills it: a load job into the wire table, then its conversion. */
@@ -145,11 +89,6 @@ export class BigQuerySink implements Sink {
     }
   }
 
-  async validateStaging(batch: StagedBatch): Promise<StagingReport> {
-    const staged = count(await this.driver.scalar(this.compiler.validateStaging(this.names(this.targetName, batch.name))));
-    return { stagedRows: staged, expectedRows: batch.rows.length };
-  }
-
   /**
    * Runs the operations: DDL ones (swap) first and outside any transaction, then — when the
    * lifecycle asked for one — `BEGIN TRANSACTION` before the transactional ones, so that reconcile
@@ -170,51 +109,6 @@ export class BigQuerySink implements Sink {
     await this.openRequestedTransaction();
   }
 
-  async reconcile(target: TargetSpec, check: ReconcileCheck): Promise<ReconcileResult> {
-    const observed = count(await this.driver.scalar(this.compiler.reconcile(check, target, this.names(target.name, this.stagingName))));
-    switch (check.kind) {
-      case 'row_count':
-      case 'current_rows':
-        return reconcileResult(check, check.equals, observed);
-      case 'row_count_delta':
-        return reconcileResult(check, check.equals, observed - this.countBeforeFinalize);
-      case 'keys_present':
-        return reconcileResult(check, check.keys.length, observed);
-      case 'keys_absent':
-        return reconcileResult(check, 0, observed);
-    }
-  }
-
-  async cleanup(batch: StagedBatch): Promise<void> {
-    await this.driver.query(this.compiler.dropStaging(this.names(this.targetName, batch.name)));
-  }
-
-  async read(target: TargetSpec): Promise<TargetContent> {
-    const schema = targetLayout(target).schema;
-    const rows = await this.driver.query(this.compiler.selectTarget(target, this.names(target.name)));
-    return {
-      schema,
-      rows: rows.map((raw) => freezeRow(schema.columns.map((column, index) => {
-        try {
-          return normalizeValue(column.family, raw[index]);
-        } catch (error) {
-          throw new Error(`bigquery: column ${column.name} (${column.family}) read back ${String(raw[index])}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-        }
-      }))),
-    };
-  }
-
-  /** Ends the driver's session. */
-  async close(): Promise<void> {
-    await this.driver.close();
-  }
-
-  private async ensureStateTable(): Promise<void> {
-    if (this.stateTableReady) return;
-    await this.driver.execute(this.compiler.createStateTable(this.names()));
-    this.stateTableReady = true;
-  }
-
   private async openRequestedTransaction(): Promise<void> {
     if (this.transactionRequested && !this.driver.inTransaction) await this.driver.begin(this.statements.begin);
   }
@@ -222,14 +116,5 @@ export class BigQuerySink implements Sink {
   private async endTransaction(end: () => Promise<void>): Promise<void> {
     this.transactionRequested = false;
     if (this.driver.inTransaction) await end();
-  }
-
-  private async countTarget(target: TargetSpec): Promise<number> {
-    return count(await this.driver.scalar(this.compiler.reconcile({ kind: 'row_count', equals: 0 }, target, this.names(target.name))));
-  }
-
-  private async currentRows(target: TargetSpec, layout: TargetLayout): Promise<readonly Row[]> {
-    const { rows } = await this.read(target);
-    return layout.isCurrentIndex < 0 ? rows : rows.filter((row) => row[layout.isCurrentIndex] === true);
   }
 }

@@ -2,18 +2,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { targetSchema } from '../../plan/index.ts';
-import type { TargetSpec } from '../../plan/index.ts';
 import type { FaultInjector, LifecyclePhase, LoadReport } from '../../lifecycle/index.ts';
-import { failOnceAt, LoadFailedError, runLoad } from '../../lifecycle/index.ts';
+import { failOnceAt, LoadFailedError } from '../../lifecycle/index.ts';
 import type { StrategyName } from '../../strategies/index.ts';
-import { DEFAULT_STRATEGIES } from '../../strategies/index.ts';
-import { expectationFor } from '../../../fixtures/oracle.ts';
-import { memorySourceFor, targetBeforeRows } from '../../../fixtures/scenario.ts';
+import { seededSinkCase } from '../../../fixtures/connector-test-support.ts';
 import { buildSourceFixture } from '../../../fixtures/source-fixture.ts';
 import { chdbInstalled, openChdbSession } from '../../../fixtures/services/chdb-embedded.ts';
 import { sourceFamily } from '../../../matrix/families.ts';
-import { evaluateQualityChecks } from '../../../matrix/quality-checks.ts';
 import { ChdbDriver } from './clickhouse-driver.ts';
 import { insertCanonicalRows } from './clickhouse-native-insert.ts';
 import { ClickHouseSink } from './clickhouse-sink.ts';
@@ -49,22 +44,11 @@ async function newSink(database: string): Promise<{ sink: ClickHouseSink; driver
 /** A target in a database of its own holding the before-state, with the base cursor committed. */
 async function seeded(strategy: StrategyName) {
   const database = `f_${strategy}_${databases++}`;
-  const loader = DEFAULT_STRATEGIES.get(strategy);
-  const source = memorySourceFor(FIXTURE, CAPABILITIES);
   const { sink, driver } = await newSink(database);
-  const pipeline = `orders_${database}`;
-  const target: TargetSpec = { name: 'orders', dataSchema: FIXTURE.schema, shape: loader.targetShape('relational') };
-  await sink.prepare(target);
-  await insertCanonicalRows(driver, sink.dialect, sink.names(target.name).target, targetSchema(target).columns, targetBeforeRows(FIXTURE, target.shape));
-  const baseCursor = source.baseCursor();
-  await sink.stateStore.commit(pipeline, baseCursor);
-  const load = (on: ClickHouseSink, faults?: FaultInjector): Promise<LoadReport> => runLoad({
-    pipeline, source, sink: on, strategy: loader, stateStore: on.stateStore, targetName: target.name, faults,
-    options: { window: FIXTURE.window, backfill: FIXTURE.backfill },
-  });
+  const load = await seededSinkCase(FIXTURE, CAPABILITIES, strategy, sink, `orders_${database}`, (into, columns, rows) => insertCanonicalRows(driver, sink.dialect, into, columns, rows));
   /** Runs the load with `faults`: the phase it failed at, or its report when no fault fired. */
   const failing = async (faults: FaultInjector & { fired: boolean }): Promise<{ phase: LifecyclePhase } | { report: LoadReport }> => {
-    const outcome = await load(sink, faults).then((report) => ({ report }), (caught: unknown) => ({ caught }));
+    const outcome = await load.load(faults).then((report) => ({ report }), (caught: unknown) => ({ caught }));
     if ('report' in outcome) {
       expect(faults.fired).toBe(false);
       return outcome;
@@ -73,23 +57,15 @@ async function seeded(strategy: StrategyName) {
     expect(outcome.caught).toBeInstanceOf(LoadFailedError);
     return { phase: (outcome.caught as LoadFailedError).phase };
   };
-  /** Failures of the quality checks of the target and state as `on` reads them. */
-  const judge = async (on: ClickHouseSink, report: LoadReport | undefined) => {
-    const judgement = evaluateQualityChecks({
-      fixture: FIXTURE, expectation: expectationFor(strategy, 'relational', FIXTURE),
-      actual: await on.read(target), load: report, storedState: await on.stateStore.load(pipeline),
-    });
-    return judgement.results.filter((result) => !result.passed).map((result) => `${result.name}: ${result.detail}`);
-  };
-  return { database, sink, driver, pipeline, baseCursor, load, failing, judge };
+  return { ...load, database, sink, driver, failing };
 }
 
 /** Asserts the state stayed at the base cursor, then reruns without faults and judges the result. */
 async function rerunConverges(load: Awaited<ReturnType<typeof seeded>>, on = load.sink): Promise<void> {
   expect(await on.stateStore.load(load.pipeline)).toEqual(load.baseCursor);
-  const rerun = await load.load(on);
+  const rerun = await load.load(undefined, on);
   expect(rerun.batches.every((batch) => batch.committed)).toBe(true);
-  expect(await load.judge(on, rerun)).toEqual([]);
+  expect(await load.judge(rerun, on)).toEqual([]);
 }
 
 describe.skipIf(!installed)(
@@ -122,7 +98,7 @@ describe.skipIf(!installed)(
         const load = await seeded(strategy);
         const outcome = await load.failing(failOnceAt('finalize', { step: steps }));
         if ('report' in outcome) {
-          expect(await load.judge(load.sink, outcome.report)).toEqual([]);
+          expect(await load.judge(outcome.report)).toEqual([]);
           break;
         }
         expect(outcome.phase).toBe('finalize');

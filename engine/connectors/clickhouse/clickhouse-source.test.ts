@@ -4,21 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Row } from '../../schema/index.ts';
 import { columnIndex, rowHash } from '../../schema/index.ts';
-import type { RowPredicate } from '../../plan/index.ts';
 import type { LoadState } from '../../state/index.ts';
-import { MemoryStateStore } from '../../state/index.ts';
 import type { StrategyName } from '../../strategies/index.ts';
-import { DEFAULT_STRATEGIES } from '../../strategies/index.ts';
-import { runLoad } from '../../lifecycle/index.ts';
-import { MemoryTableSink } from '../memory/index.ts';
 import type { ChangeRead } from '../source.ts';
+import { loadIntoMemoryTable, snapshotFilters } from '../../../fixtures/connector-test-support.ts';
 import { tableChecksum } from '../../../fixtures/checksum.ts';
-import { expectationFor } from '../../../fixtures/oracle.ts';
-import { memorySourceFor, targetBeforeRows } from '../../../fixtures/scenario.ts';
+import { memorySourceFor } from '../../../fixtures/scenario.ts';
 import { buildSourceFixture } from '../../../fixtures/source-fixture.ts';
 import { chdbInstalled, openChdbSession } from '../../../fixtures/services/chdb-embedded.ts';
 import { sourceFamily } from '../../../matrix/families.ts';
-import { evaluateQualityChecks } from '../../../matrix/quality-checks.ts';
 import { ChdbDriver } from './clickhouse-driver.ts';
 import type { ClickHouseSource } from './clickhouse-source.ts';
 import { seedClickHouseSource } from './clickhouse-source.ts';
@@ -83,15 +77,7 @@ describe.skipIf(!installed)(
       expect(read.cursor.watermark).toBe(mem.cursor.watermark);
     });
 
-    const filters: readonly [string, RowPredicate][] = [
-      ['the fixture window', FIXTURE.window],
-      ['a key window', { kind: 'between', column: 'id', lo: 37, hi: 391 }],
-      ['in on business_date', { kind: 'in', column: 'business_date', values: ['2024-01-01', '1999-12-31'] }],
-      ['an empty in list', { kind: 'in', column: 'id', values: [] }],
-      ['between on a non-key column', { kind: 'between', column: 'row_version', lo: 2, hi: 2 }],
-    ];
-
-    test.each(filters)('readSnapshot filtered by %s equals the memory source', async (_name, filter) => {
+    test.each(snapshotFilters(FIXTURE))('readSnapshot filtered by %s equals the memory source', async (_name, filter) => {
       const [read, mem] = await Promise.all([source.readSnapshot(filter), memory.readSnapshot(filter)]);
       expect(read.rows.length).toBe(mem.rows.length);
       expect(tableChecksum(read.rows)).toEqual(tableChecksum(mem.rows));
@@ -120,20 +106,7 @@ describe.skipIf(!installed)(
 
     test.each(STRATEGIES)('runLoad %s from ClickHouse into a memory table passes every quality check', async (strategyName) => {
       const { source: loaded, base: cursor } = await seeded(`load_${strategyName}`);
-      const strategy = DEFAULT_STRATEGIES.get(strategyName);
-      const pipeline = `orders_${strategyName}`;
-      const stateStore = new MemoryStateStore({ [pipeline]: cursor });
-      const sink = new MemoryTableSink(targetBeforeRows(FIXTURE, strategy.targetShape('relational')), stateStore);
-      const target = { name: pipeline, dataSchema: FIXTURE.schema, shape: strategy.targetShape('relational') };
-      const report = await runLoad({
-        pipeline, source: loaded, sink, strategy, stateStore: sink.stateStore ?? stateStore,
-        options: { window: FIXTURE.window, backfill: FIXTURE.backfill },
-      });
-      const judgement = evaluateQualityChecks({
-        fixture: FIXTURE, expectation: expectationFor(strategyName, 'relational', FIXTURE),
-        actual: await sink.read(target), load: report, storedState: await stateStore.load(pipeline),
-      });
-      expect(judgement.results.filter((result) => !result.passed).map((result) => `${result.name}: ${result.detail}`)).toEqual([]);
+      expect(await loadIntoMemoryTable(FIXTURE, loaded, cursor, strategyName)).toEqual([]);
     }, 60_000);
   },
 );

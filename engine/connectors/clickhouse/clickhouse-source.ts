@@ -1,17 +1,17 @@
 import type { CanonicalValue, ColumnDef, Row, TableSchema } from '../../schema/index.ts';
-import { columnIndex, normalizeValue } from '../../schema/index.ts';
-import type { ChangeRecord, KeyValue, RowPredicate, TargetSpec } from '../../plan/index.ts';
+import { columnIndex } from '../../schema/index.ts';
+import type { ChangeRecord, KeyValue, RowPredicate } from '../../plan/index.ts';
 import { keyOf } from '../../plan/index.ts';
 import type { LoadState } from '../../state/index.ts';
 import type { QualifiedName } from '../../sql/names.ts';
-import { loadNames, siblingName } from '../../sql/names.ts';
+import { loadNames } from '../../sql/names.ts';
 import type { SqlStatement } from '../../sql/sql-statement.ts';
 import { sqlText } from '../../sql/sql-statement.ts';
 import type { ChangeRead, SnapshotRead, Source, SourceCapabilities, XminRead } from '../source.ts';
+import { byChangeTimeThenKey, JournaledTable, journalTarget, watermarkCursor } from '../sql-source-support.ts';
 import { ClickHouseDialect } from './clickhouse-dialect.ts';
 import type { ClickHouseDriver } from './clickhouse-driver.ts';
 import { insertCanonicalRows } from './clickhouse-native-insert.ts';
-import { canonicalRows } from './clickhouse-sink.ts';
 
 /**
  * A ClickHouse source table: snapshot and watermark reads (no xmin, no CDC).
@@ -49,84 +49,39 @@ export interface ClickHouseSourceOptions {
   readonly dialect?: ClickHouseDialect;
 }
 
-const INSERTED_AT = 'dpone_inserted_at';
-const DELETED_AT = 'dpone_deleted_at';
-const JOURNAL_SUFFIX = 'dpone_journal';
-
-/** The journal's table spec: key, insert and delete times (one of them per event), and the before image. */
-export function clickHouseJournalTarget(table: QualifiedName, schema: TableSchema): TargetSpec {
-  const keyColumn = schema.columns.find((column) => column.name === schema.key);
-  if (!keyColumn) throw new Error(`clickhouse source: key ${schema.key} is not a column`);
-  const columns: ColumnDef[] = [
-    keyColumn,
-    { name: INSERTED_AT, family: 'timestamp', nullable: true },
-    { name: DELETED_AT, family: 'timestamp', nullable: true },
-    ...schema.columns.filter((column) => column.name !== schema.key).map((column) => ({ ...column, nullable: true })),
-  ];
-  return { name: siblingName(table, JOURNAL_SUFFIX).name, dataSchema: { columns, key: schema.key }, shape: 'plain' };
-}
-
 /** A ClickHouse table as a source (see the contract above). */
 export class ClickHouseSource implements Source {
   readonly family: string;
   readonly capabilities: SourceCapabilities;
   readonly schema: TableSchema;
   readonly dialect: ClickHouseDialect;
-  private readonly table: QualifiedName;
-  private readonly journal: TargetSpec;
-  private readonly keyIndex: number;
-  private readonly watermarkColumn: ColumnDef;
-  private readonly watermarkIndex: number;
+  private readonly table: JournaledTable;
 
   constructor(private readonly driver: ClickHouseDriver, private readonly options: ClickHouseSourceOptions) {
     this.family = options.family ?? 'clickhouse';
     this.capabilities = options.capabilities ?? { incremental: true, xmin: false, cdc: false };
     this.schema = options.schema;
     this.dialect = options.dialect ?? new ClickHouseDialect();
-    this.table = options.table;
-    this.journal = clickHouseJournalTarget(options.table, options.schema);
-    this.keyIndex = columnIndex(options.schema, options.schema.key);
-    this.watermarkIndex = columnIndex(options.schema, options.watermarkColumn ?? 'updated_at');
-    this.watermarkColumn = options.schema.columns[this.watermarkIndex] as ColumnDef;
+    this.table = new JournaledTable(this.dialect, 'clickhouse source', options.table, options.schema, { ...options, insertTimeNullable: true });
   }
 
   private get compiler() {
     return this.dialect.compiler;
   }
 
-  private get tableSql(): string {
-    return this.dialect.qualified(this.table);
-  }
-
-  private get journalSql(): string {
-    return this.dialect.qualified(siblingName(this.table, JOURNAL_SUFFIX));
-  }
-
-  private q(identifier: string): string {
-    return this.dialect.quote(identifier);
-  }
-
-  private readList(columns: readonly ColumnDef[] = this.schema.columns): string {
-    return columns.map((column) => this.compiler.readExpression(column)).join(', ');
-  }
-
-  private watermarkOf(raw: unknown): number {
-    return Number(normalizeValue(this.watermarkColumn.family, raw));
-  }
-
   /** The newest change time (insert, update or delete), or undefined for an empty table and journal. */
   private async head(): Promise<number | undefined> {
-    const watermark = this.q(this.watermarkColumn.name);
-    const deletedAt = this.journal.dataSchema.columns[2] as ColumnDef;
+    const watermark = this.table.q(this.table.watermarkColumn.name);
+    const deletedAt = this.table.q(this.table.deletedAt.name);
     // max() of an empty table is the type's zero, not NULL: count the rows to tell them apart.
     const [row] = await this.driver.query(sqlText([
-      `SELECT (SELECT count() FROM ${this.tableSql}), ${this.compiler.readExpression(this.watermarkColumn)},`,
-      `  (SELECT count() FROM ${this.journalSql} WHERE ${this.q(DELETED_AT)} IS NOT NULL), ${this.compiler.readExpression(deletedAt)}`,
-      `FROM (SELECT (SELECT max(${watermark}) FROM ${this.tableSql}) AS ${watermark},`,
-      `  (SELECT max(${this.q(DELETED_AT)}) FROM ${this.journalSql}) AS ${this.q(DELETED_AT)})`,
+      `SELECT (SELECT count() FROM ${this.table.tableSql}), ${this.compiler.readExpression(this.table.watermarkColumn)},`,
+      `  (SELECT count() FROM ${this.table.journalSql} WHERE ${deletedAt} IS NOT NULL), ${this.compiler.readExpression(this.table.deletedAt)}`,
+      `FROM (SELECT (SELECT max(${watermark}) FROM ${this.table.tableSql}) AS ${watermark},`,
+      `  (SELECT max(${deletedAt}) FROM ${this.table.journalSql}) AS ${deletedAt})`,
     ].join('\n')));
     if (!row) throw new Error('clickhouse source: no head position');
-    const times = [Number(row[0]) > 0 ? this.watermarkOf(row[1]) : undefined, Number(row[2]) > 0 ? this.watermarkOf(row[3]) : undefined];
+    const times = [Number(row[0]) > 0 ? this.table.watermarkOf(row[1]) : undefined, Number(row[2]) > 0 ? this.table.watermarkOf(row[3]) : undefined];
     const known = times.filter((time): time is number => time !== undefined);
     return known.length === 0 ? undefined : Math.max(...known);
   }
@@ -139,21 +94,9 @@ export class ClickHouseSource implements Source {
 
   async readSnapshot(filter?: RowPredicate): Promise<SnapshotRead> {
     const watermark = await this.head();
-    const params: CanonicalValue[] = [];
-    const bind = (value: CanonicalValue, column: ColumnDef) => {
-      params.push(value);
-      return this.compiler.bindExpression(params.length, column);
-    };
-    let where = '';
-    if (filter) {
-      const column = this.schema.columns[columnIndex(this.schema, filter.column)] as ColumnDef;
-      const reference = this.q(column.name);
-      if (filter.kind === 'between') where = `\nWHERE ${reference} BETWEEN ${bind(filter.lo, column)} AND ${bind(filter.hi, column)}`;
-      else where = filter.values.length === 0 ? '\nWHERE false' : `\nWHERE ${reference} IN (${filter.values.map((value) => bind(value, column)).join(', ')})`;
-    }
-    const raw = await this.driver.query({ sql: `SELECT ${this.readList()}\nFROM ${this.tableSql}${where}\nORDER BY ${this.q(this.schema.key)}`, params });
+    const raw = await this.driver.query(this.table.snapshotQuery(filter, 'false'));
     const asOf = this.options.asOf ?? Number(await this.driver.scalar(sqlText('SELECT toString(toUnixTimestamp64Micro(now64(6)))')));
-    return { rows: canonicalRows(raw, this.schema.columns), asOf, cursor: watermark === undefined ? {} : { watermark } };
+    return { rows: raw.map((row) => this.table.decodeRow(row)), asOf, cursor: watermark === undefined ? {} : { watermark } };
   }
 
   async readChanges(state: LoadState): Promise<ChangeRead> {
@@ -162,38 +105,28 @@ export class ClickHouseSource implements Source {
     if (hi === undefined) return { changes: [], cursor: state };
     const lo = state.watermark;
     const window = (column: string, first: number): string => {
-      const bound = (index: number) => this.compiler.bindExpression(index, this.watermarkColumn);
-      return lo === undefined ? `${this.q(column)} <= ${bound(first)}` : `${this.q(column)} > ${bound(first + 1)} AND ${this.q(column)} <= ${bound(first)}`;
+      const bound = (index: number) => this.compiler.bindExpression(index, this.table.watermarkColumn);
+      return lo === undefined ? `${this.table.q(column)} <= ${bound(first)}` : `${this.table.q(column)} > ${bound(first + 1)} AND ${this.table.q(column)} <= ${bound(first)}`;
     };
     const params: CanonicalValue[] = lo === undefined ? [hi] : [hi, lo];
-    const key = this.q(this.schema.key);
+    const key = this.table.q(this.schema.key);
     const live = await this.driver.query({
       sql: [
-        `SELECT ${key} IN (SELECT ${key} FROM ${this.journalSql} WHERE ${window(INSERTED_AT, params.length + 1)}), ${this.readList()}`,
-        `FROM ${this.tableSql}`,
-        `WHERE ${window(this.watermarkColumn.name, 1)}`,
+        `SELECT ${key} IN (SELECT ${key} FROM ${this.table.journalSql} WHERE ${window(this.table.insertedAt.name, params.length + 1)}), ${this.table.readList()}`,
+        `FROM ${this.table.tableSql}`,
+        `WHERE ${window(this.table.watermarkColumn.name, 1)}`,
       ].join('\n'),
       params: [...params, ...params],
     });
-    const deletedAt = this.journal.dataSchema.columns[2] as ColumnDef;
     const gone = await this.driver.query({
-      sql: `SELECT ${this.compiler.readExpression(deletedAt)}, ${this.readList()}\nFROM ${this.journalSql}\nWHERE ${window(DELETED_AT, 1)}`,
+      sql: `SELECT ${this.compiler.readExpression(this.table.deletedAt)}, ${this.table.readList()}\nFROM ${this.table.journalSql}\nWHERE ${window(this.table.deletedAt.name, 1)}`,
       params,
     });
-    const changes: ChangeRecord[] = [];
-    canonicalRows(live, this.schema.columns, 1).forEach((row, index) => {
-      const inserted = live[index]?.[0];
-      const op = inserted === true || inserted === 1 || inserted === '1' ? 'I' : 'U';
-      const at = Number(row[this.watermarkIndex]);
-      changes.push({ op, key: keyOf(row, this.keyIndex), row, at, position: String(at) });
-    });
-    canonicalRows(gone, this.schema.columns, 1).forEach((row, index) => {
-      const at = this.watermarkOf(gone[index]?.[0]);
-      changes.push({ op: 'D', key: keyOf(row, this.keyIndex), row, at, position: String(at) });
-    });
-    changes.sort((a, b) => a.at - b.at || Number(a.key) - Number(b.key) || String(a.key).localeCompare(String(b.key)));
-    const watermark = changes.reduce((max, change) => Math.max(max, change.at), state.watermark ?? 0);
-    return { changes, cursor: { watermark } };
+    const changes = [
+      ...live.map((raw) => this.table.change(raw[0] === true || raw[0] === 1 || raw[0] === '1' ? 'I' : 'U', this.table.decodeRow(raw, 1))),
+      ...gone.map((raw) => this.table.change('D', this.table.decodeRow(raw, 1), this.table.watermarkOf(raw[0]))),
+    ].sort(byChangeTimeThenKey);
+    return { changes, cursor: watermarkCursor(changes, state) };
   }
 
   readXmin(_state: LoadState): Promise<XminRead> {
@@ -213,7 +146,7 @@ export class ClickHouseSource implements Source {
   }
 
   private unsupported(capability: keyof SourceCapabilities): Error {
-    return new Error(`${this.family} source ${this.table.name} does not support ${capability} reads`);
+    return new Error(`${this.family} source ${this.table.name.name} does not support ${capability} reads`);
   }
 }
 
@@ -240,8 +173,8 @@ export async function seedClickHouseSource(
   const dialect = source.dialect;
   const compiler = dialect.compiler;
   const schema = fixture.schema;
-  const journal = clickHouseJournalTarget(table, schema);
-  const journalName = siblingName(table, JOURNAL_SUFFIX);
+  const journal = journalTarget(table, schema, true);
+  const journalName: QualifiedName = { ...table, name: journal.name };
   const names = loadNames(table.name, '__dpone__none', table.schema === undefined ? {} : { schema: table.schema });
   await driver.execute(compiler.createTarget({ name: table.name, dataSchema: schema, shape: 'plain' }, names));
   await driver.execute(compiler.createTarget(journal, { ...names, target: journalName }));

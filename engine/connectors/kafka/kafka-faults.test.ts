@@ -5,7 +5,7 @@ import type { FaultInjector, LoadReport } from '../../lifecycle/index.ts';
 import { failOnceAt, LoadFailedError, runLoad } from '../../lifecycle/index.ts';
 import type { StrategyName } from '../../strategies/index.ts';
 import { DEFAULT_STRATEGIES } from '../../strategies/index.ts';
-import { expectationFor } from '../../../fixtures/oracle.ts';
+import { failedQualityChecks } from '../../../fixtures/connector-test-support.ts';
 import { targetBeforeEvents } from '../../../fixtures/scenario.ts';
 import { buildSourceFixture } from '../../../fixtures/source-fixture.ts';
 import type { KafkaConnection } from '../../../fixtures/services/kafka-providers.ts';
@@ -13,7 +13,6 @@ import { embeddedKafkaUnavailableReason, KAFKA_PROVIDERS, openKafkaClient } from
 import type { ServiceHandle } from '../../../fixtures/services/provider.ts';
 import type { SourceHarness } from '../../../matrix/local/family-harness.ts';
 import { kafkaSourceHarness, kafkaTopics } from '../../../matrix/local/families/kafka.ts';
-import { evaluateQualityChecks } from '../../../matrix/quality-checks.ts';
 import { EVENTS_PER_STEP } from '../memory/index.ts';
 import type { KafkaProducerShape, KafkaShape } from './kafka-driver.ts';
 import { KafkaDriver } from './kafka-driver.ts';
@@ -94,13 +93,8 @@ async function seeded(strategyName: StrategyName, ns: string) {
     pipeline, source, sink, strategy, stateStore, targetName: target.name, faults,
     options: { window: FIXTURE.window, backfill: FIXTURE.backfill },
   });
-  const failedChecks = async (report: LoadReport) => {
-    const judgement = evaluateQualityChecks({
-      fixture: FIXTURE, expectation: expectationFor(strategyName, 'event_log', FIXTURE),
-      actual: await sink.read(target), load: report, storedState: await stateStore.load(pipeline),
-    });
-    return judgement.results.filter((result) => !result.passed).map((result) => `${result.name}: ${result.detail}`);
-  };
+  const failedChecks = (report: LoadReport) =>
+    failedQualityChecks({ fixture: FIXTURE, strategy: strategyName, sinkKind: 'event_log', sink, target, stateStore, pipeline }, report);
   const release = async () => {
     try {
       await driver.deleteTopics([sink.topic(target), stateStore.topic]);

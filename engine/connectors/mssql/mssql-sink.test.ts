@@ -1,23 +1,19 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { stableJson } from '../../schema/index.ts';
-import type { TargetSpec } from '../../plan/index.ts';
-import { targetSchema } from '../../plan/index.ts';
 import type { LoadReport } from '../../lifecycle/index.ts';
 import { failOnceAt, LoadFailedError, runLoad } from '../../lifecycle/index.ts';
-import type { LoadState } from '../../state/index.ts';
 import type { StrategyName } from '../../strategies/index.ts';
 import { DEFAULT_STRATEGIES } from '../../strategies/index.ts';
 import { stagingSchema } from '../../sql/index.ts';
+import { seededSinkCase } from '../../../fixtures/connector-test-support.ts';
 import { tableChecksum } from '../../../fixtures/checksum.ts';
-import { expectationFor } from '../../../fixtures/oracle.ts';
-import { memorySourceFor, targetBeforeRows } from '../../../fixtures/scenario.ts';
+import { memorySourceFor } from '../../../fixtures/scenario.ts';
 import { buildSourceFixture } from '../../../fixtures/source-fixture.ts';
 import type { MssqlConnection } from '../../../fixtures/services/mssql-providers.ts';
 import { MSSQL_COMPOSE_DEFAULTS, openMssqlDriver } from '../../../fixtures/services/mssql-providers.ts';
 import { externalEndpoint } from '../../../fixtures/services/provider.ts';
 import { dropMssqlSchema } from '../../../matrix/local/families/mssql.ts';
 import { sourceFamily } from '../../../matrix/families.ts';
-import { evaluateQualityChecks } from '../../../matrix/quality-checks.ts';
 import { bulkInsert } from './mssql-bulk.ts';
 import type { MssqlDriver } from './mssql-driver.ts';
 import { mssqlWireType } from './mssql-compiler.ts';
@@ -207,28 +203,10 @@ describe.skipIf(!ENDPOINT)(
 
     /** A target in `schema` as the previous load left it: target-before rows and the base cursor committed. */
     async function seeded(strategy: StrategyName, schema: string) {
-      const loader = DEFAULT_STRATEGIES.get(strategy);
-      const source = memorySourceFor(SERVER_FIXTURE, CAPABILITIES);
       const { sink, driver } = await sinkIn(schema);
-      const pipeline = `orders_${schema}`;
-      const target: TargetSpec = { name: 'orders', dataSchema: SERVER_FIXTURE.schema, shape: loader.targetShape('relational') };
-      await sink.prepare(target);
-      await bulkInsert(driver, sink.dialect, sink.names(target.name).target, targetSchema(target).columns, targetBeforeRows(SERVER_FIXTURE, target.shape));
-      await sink.stateStore.commit(pipeline, source.baseCursor());
-      const load = (faults?: ReturnType<typeof failOnceAt>): Promise<LoadReport> => runLoad({
-        pipeline, source, sink, strategy: loader, stateStore: sink.stateStore, targetName: target.name, faults,
-        options: { window: SERVER_FIXTURE.window, backfill: SERVER_FIXTURE.backfill },
-      });
-      const judge = async (report: LoadReport | undefined) => {
-        const actual = await sink.read(target);
-        const storedState: LoadState = await sink.stateStore.load(pipeline);
-        return evaluateQualityChecks({ fixture: SERVER_FIXTURE, expectation: expectationFor(strategy, 'relational', SERVER_FIXTURE), actual, load: report, storedState });
-      };
-      return { sink, target, pipeline, load, judge };
+      const load = await seededSinkCase(SERVER_FIXTURE, CAPABILITIES, strategy, sink, `orders_${schema}`, (into, columns, rows) => bulkInsert(driver, sink.dialect, into, columns, rows));
+      return { ...load, sink };
     }
-
-    const failed = (results: readonly { name: string; passed: boolean; detail: string }[]) =>
-      results.filter((result) => !result.passed).map((result) => `${result.name}: ${result.detail}`);
 
     afterAll(async () => {
       for (const { sink, driver, schema } of opened) {
@@ -242,7 +220,7 @@ describe.skipIf(!ENDPOINT)(
       const load = await seeded(strategy, `${SCHEMA_PREFIX}_${strategy}`);
       const report = await load.load();
       expect(report.batches.every((batch) => batch.committed)).toBe(true);
-      expect(failed((await load.judge(report)).results)).toEqual([]);
+      expect(await load.judge(report)).toEqual([]);
     }, 120_000);
 
     test('a fault at reconcile rolls back target and state; a rerun converges', async () => {
@@ -257,7 +235,7 @@ describe.skipIf(!ENDPOINT)(
       expect(tableChecksum((await load.sink.read(load.target)).rows)).toEqual(before);
       expect(await load.sink.stateStore.load(load.pipeline)).toEqual(baseState);
       const rerun = await load.load(faults);
-      expect(failed((await load.judge(rerun)).results)).toEqual([]);
+      expect(await load.judge(rerun)).toEqual([]);
     }, 120_000);
   },
 );

@@ -1,13 +1,13 @@
 import type { CanonicalValue, ColumnDef, Row, TableSchema } from '../../schema/index.ts';
-import { columnIndex, freezeRow, normalizeValue } from '../../schema/index.ts';
-import type { ChangeOp, ChangeRecord, KeyValue, RowPredicate, TargetSpec } from '../../plan/index.ts';
+import { columnIndex } from '../../schema/index.ts';
+import type { ChangeOp, ChangeRecord, RowPredicate } from '../../plan/index.ts';
 import { keyOf } from '../../plan/index.ts';
 import type { LoadState } from '../../state/index.ts';
 import type { QualifiedName } from '../../sql/names.ts';
 import { loadNames } from '../../sql/names.ts';
 import { sqlText } from '../../sql/sql-statement.ts';
-import { journalTarget } from '../postgres/postgres-source.ts';
 import type { ChangeRead, SnapshotRead, Source, SourceCapabilities, XminRead } from '../source.ts';
+import { byChangeTimeThenKey, JournaledTable, journalTarget, transactionally, watermarkCursor } from '../sql-source-support.ts';
 import { bulkInsert } from './mssql-bulk.ts';
 import { MssqlDialect } from './mssql-dialect.ts';
 import type { MssqlDriver } from './mssql-driver.ts';
@@ -98,94 +98,38 @@ export class MssqlSource implements Source {
   readonly schema: TableSchema;
   readonly dialect: MssqlDialect;
   readonly captureInstance: string;
-  private readonly table: QualifiedName;
-  private readonly journal: TargetSpec;
-  private readonly keyIndex: number;
-  private readonly watermarkColumn: ColumnDef;
-  private readonly watermarkIndex: number;
+  private readonly table: JournaledTable;
 
   constructor(private readonly driver: MssqlDriver, private readonly options: MssqlSourceOptions) {
     this.family = options.family ?? 'mssql';
     this.capabilities = options.capabilities ?? { incremental: true, xmin: false, cdc: true };
     this.schema = options.schema;
     this.dialect = options.dialect ?? new MssqlDialect();
-    this.table = options.table;
     this.captureInstance = options.captureInstance ?? `${options.table.schema ?? 'dbo'}_${options.table.name}`;
-    this.journal = journalTarget(options.table, options.schema);
-    this.keyIndex = columnIndex(options.schema, options.schema.key);
-    this.watermarkIndex = columnIndex(options.schema, options.watermarkColumn ?? 'updated_at');
-    this.watermarkColumn = options.schema.columns[this.watermarkIndex] as ColumnDef;
+    this.table = new JournaledTable(this.dialect, 'mssql source', options.table, options.schema, options);
   }
 
   private get compiler() {
     return this.dialect.compiler;
   }
 
-  private get tableSql(): string {
-    return this.dialect.qualified(this.table);
-  }
-
-  private get journalSql(): string {
-    return this.dialect.qualified({ ...this.table, name: this.journal.name });
-  }
-
-  private get insertedAt(): ColumnDef {
-    return this.journal.dataSchema.columns[1] as ColumnDef;
-  }
-
-  private get deletedAt(): ColumnDef {
-    return this.journal.dataSchema.columns[2] as ColumnDef;
-  }
-
-  private q(identifier: string): string {
-    return this.dialect.quote(identifier);
-  }
-
-  private readList(): string {
-    return this.schema.columns.map((column) => this.compiler.readExpression(column)).join(', ');
-  }
-
-  /** Canonical, frozen row from raw server values of `columns`. */
-  private decodeRow(raw: readonly unknown[], offset = 0, columns: readonly ColumnDef[] = this.schema.columns): Row {
-    return freezeRow(columns.map((column, index) => {
-      const value = raw[offset + index];
-      try {
-        return normalizeValue(column.family, value);
-      } catch (error) {
-        throw new Error(`mssql source: column ${column.name} (${column.family}) read ${JSON.stringify(value)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-      }
-    }));
-  }
-
-  private watermarkOf(raw: unknown): number {
-    return Number(normalizeValue(this.watermarkColumn.family, raw));
-  }
-
   /** Runs `read` in a SNAPSHOT transaction (rows and cursor share one snapshot). */
-  private async consistent<T>(read: () => Promise<T>): Promise<T> {
-    await this.driver.begin('snapshot');
-    try {
-      const result = await read();
-      await this.driver.commit();
-      return result;
-    } catch (error) {
-      await this.driver.rollback().catch(() => undefined);
-      throw error;
-    }
+  private consistent<T>(read: () => Promise<T>): Promise<T> {
+    return transactionally(this.driver, () => this.driver.begin('snapshot'), read);
   }
 
   /** Watermark (deletions included) and the CDC max LSN of the current snapshot. */
   private async head(): Promise<LoadState> {
-    const watermark = this.q(this.watermarkColumn.name);
+    const watermark = this.table.q(this.table.watermarkColumn.name);
     const [row] = await this.driver.query(sqlText([
-      `SELECT ${this.compiler.readExpression(this.watermarkColumn)}, ${lsnText('sys.fn_cdc_get_max_lsn()')}`,
+      `SELECT ${this.compiler.readExpression(this.table.watermarkColumn)}, ${lsnText('sys.fn_cdc_get_max_lsn()')}`,
       `FROM (SELECT MAX(v) AS ${watermark} FROM (VALUES`,
-      `  ((SELECT MAX(${watermark}) FROM ${this.tableSql})),`,
-      `  ((SELECT MAX(${this.q(this.deletedAt.name)}) FROM ${this.journalSql}))) AS x(v)) AS h`,
+      `  ((SELECT MAX(${watermark}) FROM ${this.table.tableSql})),`,
+      `  ((SELECT MAX(${this.table.q(this.table.deletedAt.name)}) FROM ${this.table.journalSql}))) AS x(v)) AS h`,
     ].join('\n')));
     if (!row) throw new Error('mssql source: no head position');
     return {
-      ...(row[0] === null ? {} : { watermark: this.watermarkOf(row[0]) }),
+      ...(row[0] === null ? {} : { watermark: this.table.watermarkOf(row[0]) }),
       ...(row[1] === null ? {} : { lsn: mssqlLsn(String(row[1])) }),
     };
   }
@@ -197,22 +141,10 @@ export class MssqlSource implements Source {
 
   async readSnapshot(filter?: RowPredicate): Promise<SnapshotRead> {
     return this.consistent(async () => {
-      const params: CanonicalValue[] = [];
-      const bind = (value: CanonicalValue, column: ColumnDef) => {
-        params.push(value);
-        return this.compiler.bindExpression(params.length, column);
-      };
-      let where = '';
-      if (filter) {
-        const column = this.schema.columns[columnIndex(this.schema, filter.column)] as ColumnDef;
-        const reference = this.q(column.name);
-        if (filter.kind === 'between') where = `\nWHERE ${reference} BETWEEN ${bind(filter.lo, column)} AND ${bind(filter.hi, column)}`;
-        else where = filter.values.length === 0 ? '\nWHERE 1 = 0' : `\nWHERE ${reference} IN (${filter.values.map((value) => bind(value, column)).join(', ')})`;
-      }
-      const raw = await this.driver.query({ sql: `SELECT ${this.readList()}\nFROM ${this.tableSql}${where}\nORDER BY ${this.q(this.schema.key)}`, params });
+      const raw = await this.driver.query(this.table.snapshotQuery(filter, '1 = 0'));
       const cursor = await this.head();
       const asOf = this.options.asOf ?? Number(await this.driver.scalar(sqlText("SELECT CAST(DATEDIFF_BIG(MICROSECOND, '1970-01-01', SYSUTCDATETIME()) AS varchar(20))")));
-      return { rows: raw.map((row) => this.decodeRow(row)), asOf, cursor };
+      return { rows: raw.map((row) => this.table.decodeRow(row)), asOf, cursor };
     });
   }
 
@@ -221,38 +153,29 @@ export class MssqlSource implements Source {
     return this.consistent(async () => {
       const since = state.watermark;
       const params: CanonicalValue[] = since === undefined ? [] : [since];
-      const after = (column: string) => since === undefined ? '1 = 1' : `${this.q(column)} > ${this.compiler.bindExpression(1, this.watermarkColumn)}`;
-      const key = this.q(this.schema.key);
+      const after = (column: string) => since === undefined ? '1 = 1' : `${this.table.q(column)} > ${this.compiler.bindExpression(1, this.table.watermarkColumn)}`;
+      const key = this.table.q(this.schema.key);
       const live = await this.driver.query({
         sql: [
-          `SELECT CASE WHEN ${key} IN (SELECT ${key} FROM ${this.journalSql} WHERE ${after(this.insertedAt.name)}) THEN 1 ELSE 0 END, ${this.readList()}`,
-          `FROM ${this.tableSql}`,
-          `WHERE ${after(this.watermarkColumn.name)}`,
+          `SELECT CASE WHEN ${key} IN (SELECT ${key} FROM ${this.table.journalSql} WHERE ${after(this.table.insertedAt.name)}) THEN 1 ELSE 0 END, ${this.table.readList()}`,
+          `FROM ${this.table.tableSql}`,
+          `WHERE ${after(this.table.watermarkColumn.name)}`,
         ].join('\n'),
         params,
       });
       const gone = await this.driver.query({
         sql: [
-          `SELECT ${this.compiler.readExpression(this.deletedAt)}, ${this.readList()}`,
-          `FROM ${this.journalSql}`,
-          `WHERE ${this.q(this.deletedAt.name)} IS NOT NULL AND ${after(this.deletedAt.name)}`,
+          `SELECT ${this.compiler.readExpression(this.table.deletedAt)}, ${this.table.readList()}`,
+          `FROM ${this.table.journalSql}`,
+          `WHERE ${this.table.q(this.table.deletedAt.name)} IS NOT NULL AND ${after(this.table.deletedAt.name)}`,
         ].join('\n'),
         params,
       });
-      const changes: ChangeRecord[] = [];
-      for (const raw of live) {
-        const row = this.decodeRow(raw, 1);
-        const at = Number(row[this.watermarkIndex]);
-        changes.push({ op: Number(raw[0]) === 1 ? 'I' : 'U', key: keyOf(row, this.keyIndex), row, at, position: String(at) });
-      }
-      for (const raw of gone) {
-        const row = this.decodeRow(raw, 1);
-        const at = this.watermarkOf(raw[0]);
-        changes.push({ op: 'D', key: keyOf(row, this.keyIndex), row, at, position: String(at) });
-      }
-      changes.sort((a, b) => a.at - b.at || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      const watermark = changes.reduce((max, change) => Math.max(max, change.at), state.watermark ?? 0);
-      return { changes, cursor: { watermark } };
+      const changes = [
+        ...live.map((raw) => this.table.change(Number(raw[0]) === 1 ? 'I' : 'U', this.table.decodeRow(raw, 1))),
+        ...gone.map((raw) => this.table.change('D', this.table.decodeRow(raw, 1), this.table.watermarkOf(raw[0]))),
+      ].sort(byChangeTimeThenKey);
+      return { changes, cursor: watermarkCursor(changes, state) };
     });
   }
 
@@ -283,44 +206,24 @@ export class MssqlSource implements Source {
     const changesFunction = this.dialect.qualified({ schema: 'cdc', name: `fn_cdc_get_all_changes_${this.captureInstance}` });
     const raw = await this.driver.query({
       sql: [
-        `SELECT ${lsnText(this.q('__$start_lsn'))}, ${this.q('__$operation')}, ${this.readList()}`,
+        `SELECT ${lsnText(this.table.q('__$start_lsn'))}, ${this.table.q('__$operation')}, ${this.table.readList()}`,
         `FROM ${changesFunction}(${lsnValue('@p1')}, ${lsnValue('@p2')}, N'all')`,
-        `ORDER BY ${this.q('__$start_lsn')}, ${this.q('__$seqval')}`,
+        `ORDER BY ${this.table.q('__$start_lsn')}, ${this.table.q('__$seqval')}`,
       ].join('\n'),
       params: [from, to],
     });
     const decoded: { op: ChangeOp; lsn: string; row: Row }[] = [];
     for (const line of raw) {
       const op = cdcOperation(line[1]);
-      if (op !== null) decoded.push({ op, lsn: mssqlLsn(String(line[0])), row: this.decodeRow(line, 2) });
+      if (op !== null) decoded.push({ op, lsn: mssqlLsn(String(line[0])), row: this.table.decodeRow(line, 2) });
     }
-    const deletedAt = await this.deletionTimes(decoded.flatMap((change) => change.op === 'D' ? [keyOf(change.row, this.keyIndex)] : []));
-    const changes = decoded.map(({ op, lsn, row }): ChangeRecord => {
-      const key = keyOf(row, this.keyIndex);
-      const at = op === 'D' ? deletedAt.get(key) ?? Number(row[this.watermarkIndex]) : Number(row[this.watermarkIndex]);
-      return { op, key, row, at, position: lsn };
-    });
+    const deletedAt = await this.table.deletionTimes(this.driver, decoded.flatMap((change) => change.op === 'D' ? [keyOf(change.row, this.table.keyIndex)] : []));
+    const changes = decoded.map(({ op, lsn, row }) => this.table.change(op, row, op === 'D' ? deletedAt.get(keyOf(row, this.table.keyIndex)) : undefined, lsn));
     return { changes, cursor: { lsn: to } };
   }
 
   async close(): Promise<void> {
     await this.driver.close();
-  }
-
-  /** Deletion times of `keys` from the journal, bound in chunks below the parameter limit. */
-  private async deletionTimes(keys: readonly KeyValue[]): Promise<Map<KeyValue, number>> {
-    const times = new Map<KeyValue, number>();
-    const keyColumn = this.schema.columns[this.keyIndex] as ColumnDef;
-    const perQuery = this.dialect.capabilities.maxParameters;
-    for (let start = 0; start < keys.length; start += perQuery) {
-      const chunk = keys.slice(start, start + perQuery);
-      const raw = await this.driver.query({
-        sql: `SELECT ${this.compiler.readExpression(keyColumn)}, ${this.compiler.readExpression(this.deletedAt)}\nFROM ${this.journalSql}\nWHERE ${this.q(this.deletedAt.name)} IS NOT NULL AND ${this.q(keyColumn.name)} IN (${chunk.map((_key, i) => this.compiler.bindExpression(i + 1, keyColumn)).join(', ')})`,
-        params: [...chunk],
-      });
-      for (const row of raw) times.set(keyOf(this.decodeRow(row, 0, [keyColumn]), 0), this.watermarkOf(row[1]));
-    }
-    return times;
   }
 
   private require(capability: keyof SourceCapabilities): void {
@@ -386,16 +289,7 @@ export async function seedMssqlSource(driver: MssqlDriver, table: QualifiedName,
     },
   ]);
 
-  const inTransaction = async (work: () => Promise<void>) => {
-    await driver.begin();
-    try {
-      await work();
-      await driver.commit();
-    } catch (error) {
-      await driver.rollback().catch(() => undefined);
-      throw error;
-    }
-  };
+  const inTransaction = (work: () => Promise<void>) => transactionally(driver, () => driver.begin(), work);
 
   await inTransaction(async () => {
     await bulkInsert(driver, dialect, table, columns, fixture.before);

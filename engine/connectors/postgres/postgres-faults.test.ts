@@ -8,7 +8,7 @@ import { DEFAULT_STRATEGIES } from '../../strategies/index.ts';
 import type { SqlStatement } from '../../sql/index.ts';
 import { sqlText } from '../../sql/index.ts';
 import { tableChecksum } from '../../../fixtures/checksum.ts';
-import { expectationFor } from '../../../fixtures/oracle.ts';
+import { failedQualityChecks } from '../../../fixtures/connector-test-support.ts';
 import { memorySourceFor } from '../../../fixtures/scenario.ts';
 import { buildSourceFixture } from '../../../fixtures/source-fixture.ts';
 import type { PostgresConnection } from '../../../fixtures/services/postgres-embedded.ts';
@@ -18,7 +18,6 @@ import type { ServiceHandle } from '../../../fixtures/services/provider.ts';
 import { sourceFamily } from '../../../matrix/families.ts';
 import { postgresSinkHarness } from '../../../matrix/local/families/postgres.ts';
 import type { SinkHarness } from '../../../matrix/local/family-harness.ts';
-import { evaluateQualityChecks } from '../../../matrix/quality-checks.ts';
 import type { PgCopyFromShape, PgPoolShape } from './postgres-driver.ts';
 import { PostgresDriver } from './postgres-driver.ts';
 import { PostgresSink } from './postgres-sink.ts';
@@ -98,13 +97,8 @@ async function seededCase(strategyName: StrategyName, ns: string) {
     return new PostgresSink(created, { schema: ns });
   };
   const checksum = async (sink: PostgresSink) => tableChecksum((await sink.read(target)).rows);
-  const failedChecks = async (sink: PostgresSink, report: LoadReport) => {
-    const judgement = evaluateQualityChecks({
-      fixture: FIXTURE, expectation: expectationFor(strategyName, 'relational', FIXTURE),
-      actual: await sink.read(target), load: report, storedState: await sink.stateStore.load(pipeline),
-    });
-    return judgement.results.filter((result) => !result.passed).map((result) => `${result.name}: ${result.detail}`);
-  };
+  const failedChecks = (sink: PostgresSink, report: LoadReport) =>
+    failedQualityChecks({ fixture: FIXTURE, strategy: strategyName, sinkKind: 'relational', sink, target, stateStore: sink.stateStore, pipeline }, report);
   return { pipeline, baseCursor, load, freshSink, checksum, failedChecks, before: await checksum(await freshSink()) };
 }
 

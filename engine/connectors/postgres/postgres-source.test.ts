@@ -1,22 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Row } from '../../schema/index.ts';
 import { columnIndex, rowHash } from '../../schema/index.ts';
-import type { ChangeRecord, RowPredicate } from '../../plan/index.ts';
+import type { ChangeRecord } from '../../plan/index.ts';
 import type { LoadState } from '../../state/index.ts';
-import { MemoryStateStore } from '../../state/index.ts';
 import type { StrategyName } from '../../strategies/index.ts';
-import { DEFAULT_STRATEGIES } from '../../strategies/index.ts';
-import { runLoad } from '../../lifecycle/index.ts';
-import { MemoryTableSink } from '../memory/index.ts';
 import type { ChangeRead } from '../source.ts';
+import { loadIntoMemoryTable, snapshotFilters } from '../../../fixtures/connector-test-support.ts';
 import { tableChecksum } from '../../../fixtures/checksum.ts';
-import { expectationFor } from '../../../fixtures/oracle.ts';
-import { memorySourceFor, targetBeforeRows } from '../../../fixtures/scenario.ts';
+import { memorySourceFor } from '../../../fixtures/scenario.ts';
 import { buildSourceFixture } from '../../../fixtures/source-fixture.ts';
 import type { PgModule } from '../../../fixtures/services/postgres-embedded.ts';
 import { EmbeddedPostgres, embeddedPostgresInstalled, loadPg } from '../../../fixtures/services/postgres-embedded.ts';
 import { sourceFamily } from '../../../matrix/families.ts';
-import { evaluateQualityChecks } from '../../../matrix/quality-checks.ts';
 import { PostgresDriver } from './postgres-driver.ts';
 import type { PostgresSource } from './postgres-source.ts';
 import { parseDecodedChange, seedPostgresSource } from './postgres-source.ts';
@@ -113,15 +108,7 @@ describe.skipIf(!installed)(
       expect(pgRead.cursor.watermark).toBe(mem.cursor.watermark);
     });
 
-    const filters: readonly [string, RowPredicate][] = [
-      ['the fixture window', FIXTURE.window],
-      ['a key window', { kind: 'between', column: 'id', lo: 37, hi: 391 }],
-      ['in on business_date', { kind: 'in', column: 'business_date', values: ['2024-01-01', '1999-12-31'] }],
-      ['an empty in list', { kind: 'in', column: 'id', values: [] }],
-      ['between on a non-key column', { kind: 'between', column: 'row_version', lo: 2, hi: 2 }],
-    ];
-
-    test.each(filters)('readSnapshot filtered by %s equals the memory source', async (_name, filter) => {
+    test.each(snapshotFilters(FIXTURE))('readSnapshot filtered by %s equals the memory source', async (_name, filter) => {
       const [pgRead, mem] = await Promise.all([source.readSnapshot(filter), memory.readSnapshot(filter)]);
       expect(pgRead.rows.length).toBe(mem.rows.length);
       expect(tableChecksum(pgRead.rows)).toEqual(tableChecksum(mem.rows));
@@ -157,20 +144,7 @@ describe.skipIf(!installed)(
 
     test.each(STRATEGIES)('runLoad %s from Postgres into a memory table passes every quality check', async (strategyName) => {
       const { source: loaded, base: cursor } = await seeded(`load_${strategyName}`);
-      const strategy = DEFAULT_STRATEGIES.get(strategyName);
-      const pipeline = `orders_${strategyName}`;
-      const stateStore = new MemoryStateStore({ [pipeline]: cursor });
-      const sink = new MemoryTableSink(targetBeforeRows(FIXTURE, strategy.targetShape('relational')), stateStore);
-      const target = { name: pipeline, dataSchema: FIXTURE.schema, shape: strategy.targetShape('relational') };
-      const report = await runLoad({
-        pipeline, source: loaded, sink, strategy, stateStore: sink.stateStore ?? stateStore,
-        options: { window: FIXTURE.window, backfill: FIXTURE.backfill },
-      });
-      const judgement = evaluateQualityChecks({
-        fixture: FIXTURE, expectation: expectationFor(strategyName, 'relational', FIXTURE),
-        actual: await sink.read(target), load: report, storedState: await stateStore.load(pipeline),
-      });
-      expect(judgement.results.filter((result) => !result.passed).map((result) => `${result.name}: ${result.detail}`)).toEqual([]);
+      expect(await loadIntoMemoryTable(FIXTURE, loaded, cursor, strategyName)).toEqual([]);
       if (strategyName === 'cdc') expect((await loaded.readCdc({})).changes).toEqual([]);
     }, 120_000);
   },

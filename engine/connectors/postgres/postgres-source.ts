@@ -1,5 +1,5 @@
 import type { CanonicalValue, ColumnDef, Row, TableSchema } from '../../schema/index.ts';
-import { columnIndex, freezeRow, normalizeValue } from '../../schema/index.ts';
+import { columnIndex } from '../../schema/index.ts';
 import type { ChangeRecord, KeyValue, RowPredicate, TargetSpec } from '../../plan/index.ts';
 import { keyOf } from '../../plan/index.ts';
 import type { LoadState } from '../../state/index.ts';
@@ -8,6 +8,7 @@ import type { LoadNames, QualifiedName } from '../../sql/names.ts';
 import { loadNames, siblingName } from '../../sql/names.ts';
 import { sqlText } from '../../sql/sql-statement.ts';
 import type { ChangeRead, SnapshotRead, Source, SourceCapabilities, XminRead } from '../source.ts';
+import { JournaledTable, journalTarget, transactionally, watermarkCursor } from '../sql-source-support.ts';
 import { copyRows } from './postgres-copy.ts';
 import { PostgresDialect } from './postgres-dialect.ts';
 import type { PostgresDriver } from './postgres-driver.ts';
@@ -67,25 +68,9 @@ export interface PostgresSourceOptions {
   readonly dialect?: PostgresDialect;
 }
 
-const INSERTED_AT = 'dpone_inserted_at';
-const DELETED_AT = 'dpone_deleted_at';
-const JOURNAL_SUFFIX = 'dpone_journal';
 const XID_MODULUS = '4294967296';
 const DECODE_ROWS_PER_QUERY = 200;
 const READ_ONLY = sqlText('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-
-/** The journal's table spec: key, insert and delete times, and the before image (nullable). */
-export function journalTarget(table: QualifiedName, schema: TableSchema): TargetSpec {
-  const keyColumn = schema.columns.find((column) => column.name === schema.key);
-  if (!keyColumn) throw new Error(`postgres source: key ${schema.key} is not a column`);
-  const columns: ColumnDef[] = [
-    keyColumn,
-    { name: INSERTED_AT, family: 'timestamp', nullable: false },
-    { name: DELETED_AT, family: 'timestamp', nullable: true },
-    ...schema.columns.filter((column) => column.name !== schema.key).map((column) => ({ ...column, nullable: true })),
-  ];
-  return { name: siblingName(table, JOURNAL_SUFFIX).name, dataSchema: { columns, key: schema.key }, shape: 'plain' };
-}
 
 /** One row image of a decoded change: column name → the server's text (null for SQL NULL). */
 type DecodedTuple = Map<string, string | null>;
@@ -202,90 +187,42 @@ export class PostgresSource implements Source {
   readonly schema: TableSchema;
   readonly dialect: PostgresDialect;
   readonly slot: string;
-  private readonly table: QualifiedName;
-  private readonly journal: TargetSpec;
-  private readonly keyIndex: number;
-  private readonly watermarkColumn: ColumnDef;
-  private readonly watermarkIndex: number;
+  private readonly table: JournaledTable;
 
   constructor(private readonly driver: PostgresDriver, private readonly options: PostgresSourceOptions) {
     this.family = options.family ?? 'postgres';
     this.capabilities = options.capabilities ?? { incremental: true, xmin: true, cdc: true };
     this.schema = options.schema;
     this.dialect = options.dialect ?? new PostgresDialect();
-    this.table = options.table;
     this.slot = options.slot ?? `dpone_${options.table.name}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 63);
-    this.journal = journalTarget(options.table, options.schema);
-    this.keyIndex = columnIndex(options.schema, options.schema.key);
-    this.watermarkIndex = columnIndex(options.schema, options.watermarkColumn ?? 'updated_at');
-    this.watermarkColumn = options.schema.columns[this.watermarkIndex] as ColumnDef;
+    this.table = new JournaledTable(this.dialect, 'postgres source', options.table, options.schema, options);
   }
 
   private get compiler() {
     return this.dialect.compiler;
   }
 
-  private get tableSql(): string {
-    return this.dialect.qualified(this.table);
-  }
-
-  private get journalSql(): string {
-    return this.dialect.qualified(siblingName(this.table, JOURNAL_SUFFIX));
-  }
-
-  private readList(columns: readonly ColumnDef[] = this.schema.columns): string {
-    return columns.map((column) => this.compiler.readExpression(column)).join(', ');
-  }
-
-  /** Canonical, frozen row from raw server values of `columns`. */
-  private decodeRow(raw: readonly unknown[], offset = 0, columns: readonly ColumnDef[] = this.schema.columns): Row {
-    return freezeRow(columns.map((column, index) => {
-      const value = raw[offset + index];
-      try {
-        return normalizeValue(column.family, value);
-      } catch (error) {
-        throw new Error(`postgres source: column ${column.name} (${column.family}) read ${JSON.stringify(value)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-      }
-    }));
-  }
-
-  private watermarkOf(raw: unknown): number {
-    return Number(normalizeValue(this.watermarkColumn.family, raw));
-  }
-
   /** Runs `read` in a REPEATABLE READ READ ONLY transaction (rows and cursor share one snapshot). */
-  private async consistent<T>(read: () => Promise<T>): Promise<T> {
-    await this.driver.begin(READ_ONLY);
-    try {
-      const result = await read();
-      await this.driver.commit();
-      return result;
-    } catch (error) {
-      await this.driver.rollback().catch(() => undefined);
-      throw error;
-    }
+  private consistent<T>(read: () => Promise<T>): Promise<T> {
+    return transactionally(this.driver, () => this.driver.begin(READ_ONLY), read);
   }
 
   /** Watermark (incl. deletions), xmin horizon and WAL position of the current snapshot. */
   private async head(): Promise<LoadState> {
-    const watermark = this.q(this.watermarkColumn.name);
+    const watermark = this.table.q(this.table.watermarkColumn.name);
     const [row] = await this.driver.query(sqlText([
-      `SELECT ${this.compiler.readExpression(this.watermarkColumn)}, x, l FROM (SELECT GREATEST(`,
-      `  (SELECT max(${watermark}) FROM ${this.tableSql}),`,
-      `  (SELECT max(${this.q(DELETED_AT)}) FROM ${this.journalSql})) AS ${watermark},`,
+      `SELECT ${this.compiler.readExpression(this.table.watermarkColumn)}, x, l FROM (SELECT GREATEST(`,
+      `  (SELECT max(${watermark}) FROM ${this.table.tableSql}),`,
+      `  (SELECT max(${this.table.q(this.table.deletedAt.name)}) FROM ${this.table.journalSql})) AS ${watermark},`,
       `  (pg_snapshot_xmin(pg_current_snapshot())::text::bigint % ${XID_MODULUS}) - 1 AS x,`,
       '  pg_current_wal_lsn()::text AS l) AS h',
     ].join('\n')));
     if (!row) throw new Error('postgres source: no head position');
     return {
-      ...(row[0] === null ? {} : { watermark: this.watermarkOf(row[0]) }),
+      ...(row[0] === null ? {} : { watermark: this.table.watermarkOf(row[0]) }),
       xmin: Number(row[1]),
       lsn: String(row[2]),
     };
-  }
-
-  private q(identifier: string): string {
-    return this.dialect.quote(identifier);
   }
 
   /** The state a load of the table as it is now would commit: call it after seeding the base. */
@@ -305,24 +242,10 @@ export class PostgresSource implements Source {
 
   async readSnapshot(filter?: RowPredicate): Promise<SnapshotRead> {
     return this.consistent(async () => {
-      const params: CanonicalValue[] = [];
-      const bind = (value: CanonicalValue, column: ColumnDef) => {
-        params.push(value);
-        return this.compiler.bindExpression(params.length, column);
-      };
-      let where = '';
-      if (filter) {
-        const column = this.schema.columns[columnIndex(this.schema, filter.column)] as ColumnDef;
-        const reference = this.q(column.name);
-        if (filter.kind === 'between') where = `\nWHERE ${reference} BETWEEN ${bind(filter.lo, column)} AND ${bind(filter.hi, column)}`;
-        else where = filter.values.length === 0 ? '\nWHERE FALSE' : `\nWHERE ${reference} IN (${filter.values.map((value) => bind(value, column)).join(', ')})`;
-      }
-      const raw = await this.driver.query({
-        sql: `SELECT ${this.readList()}\nFROM ${this.tableSql}${where}\nORDER BY ${this.q(this.schema.key)}`, params,
-      });
+      const raw = await this.driver.query(this.table.snapshotQuery(filter, 'FALSE'));
       const cursor = await this.head();
       const asOf = this.options.asOf ?? await this.serverNow();
-      return { rows: raw.map((row) => this.decodeRow(row)), asOf, cursor };
+      return { rows: raw.map((row) => this.table.decodeRow(row)), asOf, cursor };
     });
   }
 
@@ -335,41 +258,38 @@ export class PostgresSource implements Source {
     return this.consistent(async () => {
       const since = state.watermark;
       const params: CanonicalValue[] = since === undefined ? [] : [since];
-      const after = (column: string) => since === undefined ? 'TRUE' : `${this.q(column)} > ${this.compiler.bindExpression(1, this.watermarkColumn)}`;
-      const key = this.q(this.schema.key);
+      const after = (column: string) => since === undefined ? 'TRUE' : `${this.table.q(column)} > ${this.compiler.bindExpression(1, this.table.watermarkColumn)}`;
+      const key = this.table.q(this.schema.key);
       const live = await this.driver.query({
         sql: [
-          `SELECT xmin::text::bigint, ${key} IN (SELECT ${key} FROM ${this.journalSql} WHERE ${after(INSERTED_AT)}), ${this.readList()}`,
-          `FROM ${this.tableSql}`,
-          `WHERE ${after(this.watermarkColumn.name)}`,
+          `SELECT xmin::text::bigint, ${key} IN (SELECT ${key} FROM ${this.table.journalSql} WHERE ${after(this.table.insertedAt.name)}), ${this.table.readList()}`,
+          `FROM ${this.table.tableSql}`,
+          `WHERE ${after(this.table.watermarkColumn.name)}`,
         ].join('\n'),
         params,
       });
-      const deletedAt = this.journal.dataSchema.columns[2] as ColumnDef;
       const gone = await this.driver.query({
         sql: [
-          `SELECT xmin::text::bigint, ${this.compiler.readExpression(deletedAt)}, ${this.readList()}`,
-          `FROM ${this.journalSql}`,
-          `WHERE ${this.q(DELETED_AT)} IS NOT NULL AND ${after(DELETED_AT)}`,
+          `SELECT xmin::text::bigint, ${this.compiler.readExpression(this.table.deletedAt)}, ${this.table.readList()}`,
+          `FROM ${this.table.journalSql}`,
+          `WHERE ${this.table.q(this.table.deletedAt.name)} IS NOT NULL AND ${after(this.table.deletedAt.name)}`,
         ].join('\n'),
         params,
       });
       const ordered: { xid: number; change: ChangeRecord }[] = [];
       for (const raw of live) {
-        const row = this.decodeRow(raw, 2);
+        const row = this.table.decodeRow(raw, 2);
         const op = raw[1] === true || raw[1] === 't' || raw[1] === 'true' ? 'I' : 'U';
         const xid = Number(raw[0]);
-        ordered.push({ xid, change: { op, key: keyOf(row, this.keyIndex), row, at: Number(row[this.watermarkIndex]), position: String(xid) } });
+        ordered.push({ xid, change: this.table.change(op, row, undefined, String(xid)) });
       }
       for (const raw of gone) {
-        const row = this.decodeRow(raw, 2);
         const xid = Number(raw[0]);
-        ordered.push({ xid, change: { op: 'D', key: keyOf(row, this.keyIndex), row, at: this.watermarkOf(raw[1]), position: String(xid) } });
+        ordered.push({ xid, change: this.table.change('D', this.table.decodeRow(raw, 2), this.table.watermarkOf(raw[1]), String(xid)) });
       }
       ordered.sort((a, b) => a.xid - b.xid || a.change.at - b.change.at);
       const changes = ordered.map((entry) => entry.change);
-      const watermark = changes.reduce((max, change) => Math.max(max, change.at), state.watermark ?? 0);
-      return { changes, cursor: { watermark } };
+      return { changes, cursor: watermarkCursor(changes, state) };
     });
   }
 
@@ -378,14 +298,14 @@ export class PostgresSource implements Source {
     return this.consistent(async () => {
       const since = state.xmin ?? 0;
       const raw = await this.driver.query({
-        sql: `SELECT ${this.readList()}\nFROM ${this.tableSql}\nWHERE xmin::text::bigint > $1::bigint\nORDER BY ${this.q(this.schema.key)}`,
+        sql: `SELECT ${this.table.readList()}\nFROM ${this.table.tableSql}\nWHERE xmin::text::bigint > $1::bigint\nORDER BY ${this.table.q(this.schema.key)}`,
         params: [since],
       });
-      const keyColumn = this.schema.columns[this.keyIndex] as ColumnDef;
-      const keyRows = await this.driver.query(sqlText(`SELECT ${this.compiler.readExpression(keyColumn)}\nFROM ${this.tableSql}\nORDER BY ${this.q(keyColumn.name)}`));
-      const keys: KeyValue[] = keyRows.map((row) => keyOf(this.decodeRow(row, 0, [keyColumn]), 0));
+      const keyColumn = this.table.keyColumn;
+      const keyRows = await this.driver.query(sqlText(`SELECT ${this.compiler.readExpression(keyColumn)}\nFROM ${this.table.tableSql}\nORDER BY ${this.table.q(keyColumn.name)}`));
+      const keys: KeyValue[] = keyRows.map((row) => keyOf(this.table.decodeRow(row, 0, [keyColumn]), 0));
       const head = await this.head();
-      return { rows: raw.map((row) => this.decodeRow(row)), keys, cursor: { xmin: Math.max(since, head.xmin ?? 0) } };
+      return { rows: raw.map((row) => this.table.decodeRow(row)), keys, cursor: { xmin: Math.max(since, head.xmin ?? 0) } };
     });
   }
 
@@ -405,12 +325,11 @@ export class PostgresSource implements Source {
       if (change && lsnAfter(change.lsn, state.lsn)) decoded.push(change);
     }
     const rows = await this.decodeTuples(decoded);
-    const deletedAt = await this.deletionTimes(decoded.flatMap((change, index) => change.op === 'D' ? [keyOf(rows[index] as Row, this.keyIndex)] : []));
+    const deletedAt = await this.table.deletionTimes(this.driver, decoded.flatMap((change, index) => change.op === 'D' ? [keyOf(rows[index] as Row, this.table.keyIndex)] : []));
     const changes = decoded.map((change, index): ChangeRecord => {
       const row = rows[index] as Row;
-      const key = keyOf(row, this.keyIndex);
-      const at = change.op === 'D' ? deletedAt.get(key) ?? Number(row[this.watermarkIndex]) : Number(row[this.watermarkIndex]);
-      return { op: change.op, key, row, at, position: change.lsn };
+      const at = change.op === 'D' ? deletedAt.get(keyOf(row, this.table.keyIndex)) : undefined;
+      return this.table.change(change.op, row, at, change.lsn);
     });
     const end = lastCommit !== undefined && lsnAfter(lastCommit, state.lsn) ? lastCommit : state.lsn;
     return { changes, cursor: end === undefined ? {} : { lsn: end } };
@@ -432,7 +351,7 @@ export class PostgresSource implements Source {
   /** `schema.name` as test_decoding prints it (quote_identifier of each part). */
   private qualifiedForDecoding(): string {
     const ident = (name: string) => /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
-    return `${ident(this.table.schema ?? 'public')}.${ident(this.table.name)}`;
+    return `${ident(this.table.name.schema ?? 'public')}.${ident(this.table.name.name)}`;
   }
 
   /**
@@ -452,27 +371,14 @@ export class PostgresSource implements Source {
         params.push(text);
         return `CAST($${params.length}::text AS ${this.dialect.columnType(column.family)})`;
       }).join(', ')})`);
-      const names = ['dpone_ord', ...columns.map((column) => column.name)].map((name) => this.q(name)).join(', ');
+      const names = ['dpone_ord', ...columns.map((column) => column.name)].map((name) => this.table.q(name)).join(', ');
       const raw = await this.driver.query({
-        sql: `SELECT ${this.readList()}\nFROM (VALUES\n${values.join(',\n')}) AS v(${names})\nORDER BY ${this.q('dpone_ord')}`,
+        sql: `SELECT ${this.table.readList()}\nFROM (VALUES\n${values.join(',\n')}) AS v(${names})\nORDER BY ${this.table.q('dpone_ord')}`,
         params,
       });
-      rows.push(...raw.map((row) => this.decodeRow(row)));
+      rows.push(...raw.map((row) => this.table.decodeRow(row)));
     }
     return rows;
-  }
-
-  private async deletionTimes(keys: readonly KeyValue[]): Promise<Map<KeyValue, number>> {
-    const times = new Map<KeyValue, number>();
-    if (keys.length === 0) return times;
-    const keyColumn = this.schema.columns[this.keyIndex] as ColumnDef;
-    const deletedAt = this.journal.dataSchema.columns[2] as ColumnDef;
-    const raw = await this.driver.query({
-      sql: `SELECT ${this.compiler.readExpression(keyColumn)}, ${this.compiler.readExpression(deletedAt)}\nFROM ${this.journalSql}\nWHERE ${this.q(DELETED_AT)} IS NOT NULL AND ${this.q(keyColumn.name)} IN (${keys.map((_key, i) => this.compiler.bindExpression(i + 1, keyColumn)).join(', ')})`,
-      params: [...keys],
-    });
-    for (const row of raw) times.set(keyOf(this.decodeRow(row, 0, [keyColumn]), 0), this.watermarkOf(row[1]));
-    return times;
   }
 
   private require(capability: keyof SourceCapabilities): void {
@@ -514,16 +420,11 @@ async function writeRows(driver: PostgresDriver, dialect: PostgresDialect, table
 }
 
 /** Runs `work` in one transaction of the driver, flushed at commit. */
-async function durably(driver: PostgresDriver, work: () => Promise<void>): Promise<void> {
-  await driver.begin();
-  try {
+function durably(driver: PostgresDriver, work: () => Promise<void>): Promise<void> {
+  return transactionally(driver, () => driver.begin(), async () => {
     await work();
     await driver.query(DURABLE_COMMIT);
-    await driver.commit();
-  } catch (error) {
-    await driver.rollback().catch(() => undefined);
-    throw error;
-  }
+  });
 }
 
 /**
@@ -546,7 +447,7 @@ export async function seedPostgresSource(
   const columns = schema.columns;
   const names = loadNames(table.name, '__dpone__none', table.schema === undefined ? {} : { schema: table.schema });
   const journal = journalTarget(table, schema);
-  const journalName = siblingName(table, JOURNAL_SUFFIX);
+  const journalName: QualifiedName = { ...table, name: journal.name };
   await driver.execute(compiler.createTarget({ name: table.name, dataSchema: schema, shape: 'plain' }, names));
   await driver.execute(compiler.createTarget(journal, { ...names, target: journalName }));
   await driver.query(sqlText(`ALTER TABLE ${dialect.qualified(table)} REPLICA IDENTITY FULL`));
@@ -591,7 +492,7 @@ async function applyChanges(
   await writeRows(driver, dialect, changesTable, changeColumns, changes.map((change, index) => [index, change.op, change.at, ...change.row]));
 
   const tableSql = dialect.qualified(table);
-  const journalSql = dialect.qualified(siblingName(table, JOURNAL_SUFFIX));
+  const journalSql = dialect.qualified({ ...table, name: journal.name });
   const field = (column: ColumnDef) => `dpone_change.${q(column.name)}`;
   const list = (of: readonly ColumnDef[]) => of.map((column) => q(column.name)).join(', ');
   const keyMatch = `${q(key.name)} = ${field(key)}`;

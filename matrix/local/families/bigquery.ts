@@ -1,14 +1,13 @@
 import type { BigQueryShape } from '../../../engine/connectors/bigquery/index.ts';
 import { BigQueryDriver, BigQuerySink } from '../../../engine/connectors/bigquery/index.ts';
 import type { TargetSpec } from '../../../engine/plan/index.ts';
-import { targetSchema } from '../../../engine/plan/index.ts';
 import type { LoadState } from '../../../engine/state/index.ts';
 import { sqlText } from '../../../engine/sql/sql-statement.ts';
-import { targetBeforeRows } from '../../../fixtures/scenario.ts';
 import type { SourceFixture } from '../../../fixtures/source-fixture.ts';
 import type { Env } from '../../../fixtures/services/provider.ts';
 import { importServicePackage } from '../../../fixtures/services/services-package.ts';
 import type { SeededSink, SinkHarness } from '../family-harness.ts';
+import { once, seededTableSink } from '../family-harness.ts';
 import { missingVendorEnv, VENDOR_ENDPOINTS } from '../vendor-env.ts';
 
 /** The environment vendor_live reads for BigQuery (the vendor-env contract, shared with the gate). */
@@ -73,8 +72,7 @@ export async function bigQuerySinkHarness(env: Env = process.env): Promise<SinkH
       const driver = new BigQueryDriver(client, options.location ? { location: options.location } : {});
       const prefix = `${ns}__`;
       const sink = new BigQuerySink(driver, { dataset, tablePrefix: prefix });
-      let released: Promise<void> | undefined;
-      const release = () => (released ??= (async () => {
+      const release = once(async () => {
         try {
           const tables = await driver.query({
             sql: `SELECT table_name FROM ${sink.dialect.quote(dataset)}.INFORMATION_SCHEMA.TABLES WHERE STARTS_WITH(table_name, @p1)`, params: [prefix],
@@ -84,16 +82,8 @@ export async function bigQuerySinkHarness(env: Env = process.env): Promise<SinkH
         } finally {
           await sink.close();
         }
-      })());
-      try {
-        await sink.prepare(target);
-        await sink.loadRows(sink.names(target.name).target, targetSchema(target).columns, targetBeforeRows(fixture, target.shape));
-        await sink.stateStore.commit(pipeline, baseCursor);
-        return { sink, stateStore: sink.stateStore, release };
-      } catch (error) {
-        await release().catch(() => undefined);
-        throw error;
-      }
+      });
+      return seededTableSink(sink, release, { fixture, target, pipeline, baseCursor }, (into, columns, rows) => sink.loadRows(into, columns, rows));
     },
     close: async () => undefined,
   };

@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Source } from '../../../engine/connectors/index.ts';
-import type { TargetSpec } from '../../../engine/plan/index.ts';
-import { runLoad } from '../../../engine/lifecycle/index.ts';
 import type { LoadState } from '../../../engine/state/index.ts';
 import type { StrategyName } from '../../../engine/strategies/index.ts';
-import { DEFAULT_STRATEGIES } from '../../../engine/strategies/index.ts';
-import { expectationFor } from '../../../fixtures/oracle.ts';
+import { loadHarnessCase } from '../../../fixtures/connector-test-support.ts';
 import { memorySourceFor } from '../../../fixtures/scenario.ts';
 import { buildSourceFixture } from '../../../fixtures/source-fixture.ts';
 import { chdbInstalled } from '../../../fixtures/services/chdb-embedded.ts';
@@ -13,7 +10,6 @@ import type { ClickHouseConnection } from '../../../fixtures/services/clickhouse
 import { CLICKHOUSE_PROVIDERS, openClickHouseDriver } from '../../../fixtures/services/clickhouse-providers.ts';
 import type { ServiceHandle } from '../../../fixtures/services/provider.ts';
 import { sourceFamily } from '../../families.ts';
-import { evaluateQualityChecks } from '../../quality-checks.ts';
 import type { SinkHarness, SourceHarness } from '../family-harness.ts';
 import { clickHouseSinkHarness, clickHouseSourceHarness } from './clickhouse.ts';
 
@@ -37,24 +33,8 @@ let sourceHarness: SourceHarness;
 let sinkHarness: SinkHarness;
 
 /** Loads `source` into a seeded ClickHouse sink in `ns`; returns the failed checks. */
-async function loadInto(source: Source, baseCursor: LoadState, strategyName: StrategyName, ns: string): Promise<string[]> {
-  const strategy = DEFAULT_STRATEGIES.get(strategyName);
-  const pipeline = `p_${ns}`;
-  const target: TargetSpec = { name: 'dpone_target', dataSchema: FIXTURE.schema, shape: strategy.targetShape('relational') };
-  const seededSink = await sinkHarness.seedSink(FIXTURE, target, ns, pipeline, baseCursor);
-  try {
-    const report = await runLoad({
-      pipeline, source, sink: seededSink.sink, strategy, stateStore: seededSink.stateStore, targetName: target.name,
-      options: { window: FIXTURE.window, backfill: FIXTURE.backfill },
-    });
-    const judgement = evaluateQualityChecks({
-      fixture: FIXTURE, expectation: expectationFor(strategyName, 'relational', FIXTURE),
-      actual: await seededSink.sink.read(target), load: report, storedState: await seededSink.stateStore.load(pipeline),
-    });
-    return judgement.results.filter((result) => !result.passed).map((result) => `${result.name}: ${result.detail}`);
-  } finally {
-    await seededSink.release();
-  }
+function loadInto(source: Source, baseCursor: LoadState, strategyName: StrategyName, ns: string): Promise<string[]> {
+  return loadHarnessCase({ fixture: FIXTURE, strategy: strategyName, sinkKind: 'relational', source, baseCursor, sinkHarness, ns, targetName: 'dpone_target' });
 }
 
 /** Databases of a case still there. */

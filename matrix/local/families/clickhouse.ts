@@ -1,16 +1,15 @@
-import type { ClickHouseDriver } from '../../../engine/connectors/clickhouse/index.ts';
+import type { ClickHouseDriver, ClickHouseSource } from '../../../engine/connectors/clickhouse/index.ts';
 import { ClickHouseDialect, ClickHouseSink, insertCanonicalRows, seedClickHouseSource } from '../../../engine/connectors/clickhouse/index.ts';
-import { targetSchema } from '../../../engine/plan/index.ts';
 import type { TargetSpec } from '../../../engine/plan/index.ts';
 import type { LoadState } from '../../../engine/state/index.ts';
 import { sqlText } from '../../../engine/sql/index.ts';
-import { targetBeforeRows } from '../../../fixtures/scenario.ts';
 import type { SourceFixture } from '../../../fixtures/source-fixture.ts';
 import type { ClickHouseConnection } from '../../../fixtures/services/clickhouse-providers.ts';
 import { openClickHouseDriver } from '../../../fixtures/services/clickhouse-providers.ts';
 import type { ServiceHandle } from '../../../fixtures/services/provider.ts';
 import { sourceFamily } from '../../families.ts';
 import type { SeededSink, SeededSource, SinkHarness, SourceHarness } from '../family-harness.ts';
+import { once, seededSource, seededTableSink } from '../family-harness.ts';
 
 /** The source table of every case; its database is what sets cases apart. */
 const SOURCE_TABLE = 'orders';
@@ -20,12 +19,6 @@ const DIALECT = new ClickHouseDialect();
 function databaseOf(ns: string): string {
   if (!/^[a-z_][a-z0-9_]{0,39}$/.test(ns)) throw new Error(`clickhouse harness: namespace ${JSON.stringify(ns)} is not a lowercase identifier of at most 40 characters`);
   return ns;
-}
-
-/** Runs `release` at most once; later calls wait for the first. */
-function once(release: () => Promise<void>): () => Promise<void> {
-  let done: Promise<void> | undefined;
-  return () => (done ??= release());
 }
 
 /** A release that drops `database` and closes the case's driver. */
@@ -53,17 +46,8 @@ export function clickHouseSourceHarness(handle: ServiceHandle<ClickHouseConnecti
       const database = `${databaseOf(ns)}_src`;
       const driver = await openClickHouseDriver(handle.connection);
       const release = dropping(driver, database);
-      try {
-        let baseCursor: LoadState = {};
-        const source = await seedClickHouseSource(driver, { schema: database, name: SOURCE_TABLE }, fixture, {
-          asOf: fixture.snapshotAt, capabilities,
-          afterBase: async (seeding) => { baseCursor = await seeding.baseCursor(); },
-        });
-        return { source, baseCursor, release };
-      } catch (error) {
-        await release().catch(() => undefined);
-        throw error;
-      }
+      return seededSource<ClickHouseSource>(release, (afterBase) =>
+        seedClickHouseSource(driver, { schema: database, name: SOURCE_TABLE }, fixture, { asOf: fixture.snapshotAt, capabilities, afterBase }));
     },
     close: async () => undefined,
   };
@@ -83,15 +67,7 @@ export function clickHouseSinkHarness(handle: ServiceHandle<ClickHouseConnection
       const driver = await openClickHouseDriver(handle.connection);
       const sink = new ClickHouseSink(driver, { schema: database });
       const release = dropping(driver, database);
-      try {
-        await sink.prepare(target);
-        await insertCanonicalRows(driver, sink.dialect, sink.names(target.name).target, targetSchema(target).columns, targetBeforeRows(fixture, target.shape));
-        await sink.stateStore.commit(pipeline, baseCursor);
-        return { sink, stateStore: sink.stateStore, release };
-      } catch (error) {
-        await release().catch(() => undefined);
-        throw error;
-      }
+      return seededTableSink(sink, release, { fixture, target, pipeline, baseCursor }, (into, columns, rows) => insertCanonicalRows(driver, sink.dialect, into, columns, rows));
     },
     close: async () => undefined,
   };

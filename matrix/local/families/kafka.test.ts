@@ -1,18 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { TargetSpec } from '../../../engine/plan/index.ts';
-import { runLoad } from '../../../engine/lifecycle/index.ts';
 import { MemoryTableSink } from '../../../engine/connectors/memory/index.ts';
 import { MemoryStateStore } from '../../../engine/state/index.ts';
 import type { StrategyName } from '../../../engine/strategies/index.ts';
-import { DEFAULT_STRATEGIES } from '../../../engine/strategies/index.ts';
-import { expectationFor } from '../../../fixtures/oracle.ts';
+import { loadHarnessCase } from '../../../fixtures/connector-test-support.ts';
 import { memorySourceFor, targetBeforeRows } from '../../../fixtures/scenario.ts';
 import { buildSourceFixture } from '../../../fixtures/source-fixture.ts';
 import type { KafkaConnection } from '../../../fixtures/services/kafka-providers.ts';
 import { embeddedKafkaUnavailableReason, KAFKA_PROVIDERS, openKafkaDriver } from '../../../fixtures/services/kafka-providers.ts';
 import type { ServiceHandle } from '../../../fixtures/services/provider.ts';
 import { sourceFamily } from '../../families.ts';
-import { evaluateQualityChecks } from '../../quality-checks.ts';
 import type { SinkHarness, SourceHarness } from '../family-harness.ts';
 import { kafkaSinkHarness, kafkaSourceHarness } from './kafka.ts';
 
@@ -56,25 +52,9 @@ const memoryTableHarness: SinkHarness = {
 
 /** Loads the fixture from a source harness into a sink harness; returns the failed quality checks. */
 async function loadCase(sourceHarness: SourceHarness, sinkHarness: SinkHarness, strategyName: StrategyName, sinkKind: 'relational' | 'event_log', ns: string) {
-  const strategy = DEFAULT_STRATEGIES.get(strategyName);
-  const pipeline = `p_${ns}`;
-  const target: TargetSpec = { name: 'orders', dataSchema: FIXTURE.schema, shape: strategy.targetShape(sinkKind) };
   const seededSource = await sourceHarness.seedSource(FIXTURE, ns);
   try {
-    const seededSink = await sinkHarness.seedSink(FIXTURE, target, ns, pipeline, seededSource.baseCursor);
-    try {
-      const report = await runLoad({
-        pipeline, source: seededSource.source, sink: seededSink.sink, strategy, stateStore: seededSink.stateStore, targetName: target.name,
-        options: { window: FIXTURE.window, backfill: FIXTURE.backfill },
-      });
-      const judgement = evaluateQualityChecks({
-        fixture: FIXTURE, expectation: expectationFor(strategyName, sinkKind, FIXTURE),
-        actual: await seededSink.sink.read(target), load: report, storedState: await seededSink.stateStore.load(pipeline),
-      });
-      return judgement.results.filter((result) => !result.passed).map((result) => `${result.name}: ${result.detail}`);
-    } finally {
-      await seededSink.release();
-    }
+    return await loadHarnessCase({ fixture: FIXTURE, strategy: strategyName, sinkKind, source: seededSource.source, baseCursor: seededSource.baseCursor, sinkHarness, ns });
   } finally {
     await seededSource.release();
   }

@@ -1,16 +1,15 @@
-import type { MssqlDriver } from '../../../engine/connectors/mssql/index.ts';
+import type { MssqlDriver, MssqlSource } from '../../../engine/connectors/mssql/index.ts';
 import { bulkInsert, MssqlSink, seedMssqlSource } from '../../../engine/connectors/mssql/index.ts';
-import { targetSchema } from '../../../engine/plan/index.ts';
 import type { TargetSpec } from '../../../engine/plan/index.ts';
 import type { LoadState } from '../../../engine/state/index.ts';
 import { sqlText } from '../../../engine/sql/sql-statement.ts';
-import { targetBeforeRows } from '../../../fixtures/scenario.ts';
 import type { SourceFixture } from '../../../fixtures/source-fixture.ts';
 import type { MssqlConnection } from '../../../fixtures/services/mssql-providers.ts';
 import { openMssqlDriver } from '../../../fixtures/services/mssql-providers.ts';
 import type { ServiceHandle } from '../../../fixtures/services/provider.ts';
 import { sourceFamily } from '../../families.ts';
 import type { SeededSink, SeededSource, SinkHarness, SourceHarness } from '../family-harness.ts';
+import { once, seededSource, seededTableSink } from '../family-harness.ts';
 
 /** The source table of a case, inside the case's schema. */
 const SOURCE_TABLE = 'orders';
@@ -28,12 +27,6 @@ export async function dropMssqlSchema(driver: MssqlDriver, schema: string): Prom
   await driver.query({ sql: "DECLARE @drop nvarchar(max) = N'DROP SCHEMA ' + QUOTENAME(@p1);\nIF SCHEMA_ID(@p1) IS NOT NULL EXEC(@drop)", params: [schema] });
 }
 
-/** Runs `release` once; later calls return the first call's promise. */
-function once(release: () => Promise<void>): () => Promise<void> {
-  let released: Promise<void> | undefined;
-  return () => (released ??= release());
-}
-
 /**
  * SQL Server as a source in the local modes: each case gets schema `ns` holding the fixture's table
  * (CDC-enabled, with its journal), seeded by `seedMssqlSource` on a driver of the case's own.
@@ -45,27 +38,16 @@ export function mssqlSourceHarness(handle: ServiceHandle<MssqlConnection>): Sour
     services: ['mssql'],
     async seedSource(fixture: SourceFixture, ns: string): Promise<SeededSource> {
       const driver = await openMssqlDriver(handle.connection);
-      try {
-        let baseCursor: LoadState = {};
-        const source = await seedMssqlSource(driver, { schema: ns, name: SOURCE_TABLE }, fixture, {
-          asOf: fixture.snapshotAt, capabilities: sourceFamily('mssql').capabilities,
-          afterBase: async (seeding) => { baseCursor = await seeding.baseCursor(); },
-        });
-        return {
-          source, baseCursor,
-          release: once(async () => {
-            try {
-              await dropMssqlSchema(driver, ns);
-            } finally {
-              await driver.close();
-            }
-          }),
-        };
-      } catch (error) {
-        await dropMssqlSchema(driver, ns).catch(() => undefined);
-        await driver.close();
-        throw error;
-      }
+      const release = once(async () => {
+        try {
+          await dropMssqlSchema(driver, ns);
+        } finally {
+          await driver.close();
+        }
+      });
+      return seededSource<MssqlSource>(release, (afterBase) => seedMssqlSource(driver, { schema: ns, name: SOURCE_TABLE }, fixture, {
+        asOf: fixture.snapshotAt, capabilities: sourceFamily('mssql').capabilities, afterBase,
+      }));
     },
     close: async () => undefined,
   };
@@ -91,15 +73,7 @@ export function mssqlSinkHarness(handle: ServiceHandle<MssqlConnection>): SinkHa
           await sink.close();
         }
       });
-      try {
-        await sink.prepare(target);
-        await bulkInsert(driver, sink.dialect, sink.names(target.name).target, targetSchema(target).columns, targetBeforeRows(fixture, target.shape));
-        await sink.stateStore.commit(pipeline, baseCursor);
-        return { sink, stateStore: sink.stateStore, release };
-      } catch (error) {
-        await release().catch(() => undefined);
-        throw error;
-      }
+      return seededTableSink(sink, release, { fixture, target, pipeline, baseCursor }, (into, columns, rows) => bulkInsert(driver, sink.dialect, into, columns, rows));
     },
     close: async () => undefined,
   };

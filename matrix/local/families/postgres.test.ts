@@ -1,16 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { TargetSpec } from '../../../engine/plan/index.ts';
-import { runLoad } from '../../../engine/lifecycle/index.ts';
 import type { StrategyName } from '../../../engine/strategies/index.ts';
-import { DEFAULT_STRATEGIES } from '../../../engine/strategies/index.ts';
-import { expectationFor } from '../../../fixtures/oracle.ts';
+import { loadHarnessCase } from '../../../fixtures/connector-test-support.ts';
 import { buildSourceFixture } from '../../../fixtures/source-fixture.ts';
 import type { SourceFixture } from '../../../fixtures/source-fixture.ts';
 import type { PostgresConnection } from '../../../fixtures/services/postgres-embedded.ts';
 import { embeddedPostgresInstalled } from '../../../fixtures/services/postgres-embedded.ts';
 import { openPostgresDriver, POSTGRES_PROVIDERS } from '../../../fixtures/services/postgres-providers.ts';
 import type { ServiceHandle } from '../../../fixtures/services/provider.ts';
-import { evaluateQualityChecks } from '../../quality-checks.ts';
 import type { SinkHarness, SourceHarness } from '../family-harness.ts';
 import { postgresSinkHarness, postgresSourceHarness } from './postgres.ts';
 import { restApiSourceHarness } from './rest-api.ts';
@@ -30,27 +26,14 @@ let handle: ServiceHandle<PostgresConnection> | undefined;
 let postgresSource: SourceHarness;
 let postgresSink: SinkHarness;
 
-/** Loads `fixture` from a source harness into a Postgres sink harness; returns the failed checks and what was left on the server. */
+/** Loads `fixture` from a source harness into a Postgres sink harness; returns the failed checks. */
 async function loadCase(sourceHarness: SourceHarness, fixture: SourceFixture, strategyName: StrategyName, ns: string) {
-  const strategy = DEFAULT_STRATEGIES.get(strategyName);
-  const pipeline = `p_${ns}`;
-  const target: TargetSpec = { name: 'orders', dataSchema: fixture.schema, shape: strategy.targetShape('relational') };
   const seededSource = await sourceHarness.seedSource(fixture, `${ns}_src`);
   try {
-    const seededSink = await postgresSink.seedSink(fixture, target, `${ns}_dst`, pipeline, seededSource.baseCursor);
-    try {
-      const report = await runLoad({
-        pipeline, source: seededSource.source, sink: seededSink.sink, strategy, stateStore: seededSink.stateStore, targetName: target.name,
-        options: { window: fixture.window, backfill: fixture.backfill },
-      });
-      const judgement = evaluateQualityChecks({
-        fixture, expectation: expectationFor(strategyName, 'relational', fixture),
-        actual: await seededSink.sink.read(target), load: report, storedState: await seededSink.stateStore.load(pipeline),
-      });
-      return judgement.results.filter((result) => !result.passed).map((result) => `${result.name}: ${result.detail}`);
-    } finally {
-      await seededSink.release();
-    }
+    return await loadHarnessCase({
+      fixture, strategy: strategyName, sinkKind: 'relational', source: seededSource.source, baseCursor: seededSource.baseCursor,
+      sinkHarness: postgresSink, ns: `${ns}_dst`,
+    });
   } finally {
     await seededSource.release();
   }

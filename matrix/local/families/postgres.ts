@@ -1,15 +1,14 @@
 import { copyRows, PostgresSink, PostgresSource, seedPostgresSource } from '../../../engine/connectors/postgres/index.ts';
 import type { PostgresDriver } from '../../../engine/connectors/postgres/index.ts';
-import { targetSchema } from '../../../engine/plan/index.ts';
 import type { TargetSpec } from '../../../engine/plan/index.ts';
 import type { LoadState } from '../../../engine/state/index.ts';
-import { targetBeforeRows } from '../../../fixtures/scenario.ts';
 import type { SourceFixture } from '../../../fixtures/source-fixture.ts';
 import type { PostgresConnection } from '../../../fixtures/services/postgres-embedded.ts';
 import { openPostgresDriver } from '../../../fixtures/services/postgres-providers.ts';
 import type { ServiceHandle } from '../../../fixtures/services/provider.ts';
 import { sourceFamily } from '../../families.ts';
 import type { SeededSink, SeededSource, SinkHarness, SourceHarness } from '../family-harness.ts';
+import { once, seededSource, seededTableSink } from '../family-harness.ts';
 
 /** The source table of every case; its schema (`ns`) is what sets cases apart. */
 const SOURCE_TABLE = 'orders';
@@ -21,12 +20,6 @@ const SOURCE_TABLE = 'orders';
 function schemaOf(ns: string): string {
   if (!/^[a-z_][a-z0-9_]{0,39}$/.test(ns)) throw new Error(`postgres harness: namespace ${JSON.stringify(ns)} is not a lowercase identifier of at most 40 characters`);
   return ns.startsWith('pg_') ? `dpone_${ns}` : ns;
-}
-
-/** Runs `release` at most once; later calls wait for the first. */
-function once(release: () => Promise<void>): () => Promise<void> {
-  let done: Promise<void> | undefined;
-  return () => (done ??= release());
 }
 
 async function dropSchema(driver: PostgresDriver, schema: string): Promise<void> {
@@ -58,17 +51,7 @@ export function postgresSourceHarness(handle: ServiceHandle<PostgresConnection>)
           await driver.close();
         }
       });
-      try {
-        let baseCursor: LoadState = {};
-        const source = await seedPostgresSource(driver, table, fixture, {
-          asOf: fixture.snapshotAt, slot, capabilities,
-          afterBase: async (seeding) => { baseCursor = await seeding.baseCursor(); },
-        });
-        return { source, baseCursor, release };
-      } catch (error) {
-        await release().catch(() => undefined);
-        throw error;
-      }
+      return seededSource<PostgresSource>(release, (afterBase) => seedPostgresSource(driver, table, fixture, { asOf: fixture.snapshotAt, slot, capabilities, afterBase }));
     },
     close: async () => undefined,
   };
@@ -94,15 +77,7 @@ export function postgresSinkHarness(handle: ServiceHandle<PostgresConnection>): 
           await sink.close();
         }
       });
-      try {
-        await sink.prepare(target);
-        await copyRows(driver, sink.dialect, sink.names(target.name).target, targetSchema(target).columns, targetBeforeRows(fixture, target.shape));
-        await sink.stateStore.commit(pipeline, baseCursor);
-        return { sink, stateStore: sink.stateStore, release };
-      } catch (error) {
-        await release().catch(() => undefined);
-        throw error;
-      }
+      return seededTableSink(sink, release, { fixture, target, pipeline, baseCursor }, (into, columns, rows) => copyRows(driver, sink.dialect, into, columns, rows));
     },
     close: async () => undefined,
   };
