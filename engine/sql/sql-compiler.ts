@@ -222,6 +222,19 @@ export class SqlCompiler {
     return { sql: `SELECT ${this.stateText(this.q('state'))} AS ${this.q('state')} FROM ${this.dialect.qualified(names.state)} WHERE ${this.q('pipeline')} = ${pipelineParam}`, params: binder.values };
   }
 
+  /**
+   * Converts rows a bulk fast path landed in a wire table (canonical values in the wire types a
+   * dialect chooses) into `into`, through the same conversions a bound parameter gets: one
+   * INSERT … SELECT, for fast paths that cannot convert on the way in.
+   */
+  insertFromWire(into: QualifiedName, wire: QualifiedName, columns: readonly ColumnDef[]): SqlStatement {
+    return sqlText([
+      `INSERT INTO ${this.dialect.qualified(into)} (${columns.map((column) => this.q(column.name)).join(', ')})`,
+      `SELECT ${columns.map((column) => this.bindValue(`w.${this.q(column.name)}`, column)).join(', ')}`,
+      `FROM ${this.dialect.qualified(wire)} AS w`,
+    ].join('\n'));
+  }
+
   /** Drops the batch's staging table; safe after a failure at any phase. */
   dropStaging(names: LoadNames): SqlStatement {
     return this.dropTable(names.staging);

@@ -61,20 +61,10 @@ export class BigQueryCompiler extends SqlCompiler {
   }
 
   /**
-   * The load-job fast path lands every value as its canonical text in a wire table of STRING
-   * columns (`createWireTable`), and this one statement converts them into `into` through the bind
-   * expressions a parameter gets (each casts from STRING). A load job cannot convert on the way in:
-   * BYTES wants base64, and DATETIME, TIME and JSON their own text forms.
+   * The wire table of `columns` (every column a nullable STRING, expiring like staging), created
+   * anew. A load job lands canonical text here and `insertFromWire` converts it: a load job cannot
+   * convert on the way in (BYTES wants base64; DATETIME, TIME and JSON their own text forms).
    */
-  insertFromWire(into: QualifiedName, wire: QualifiedName, columns: readonly ColumnDef[]): SqlStatement {
-    return sqlText([
-      `INSERT INTO ${this.dialect.qualified(into)} (${columns.map((column) => this.q(column.name)).join(', ')})`,
-      `SELECT ${columns.map((column) => this.bindValue(`w.${this.q(column.name)}`, column)).join(', ')}`,
-      `FROM ${this.dialect.qualified(wire)} AS w`,
-    ].join('\n'));
-  }
-
-  /** The wire table of `columns` (every column a nullable STRING, expiring like staging), created anew. */
   createWireTable(wire: QualifiedName, columns: readonly ColumnDef[]): SqlStatement[] {
     const specs: ColumnSpec[] = columns.map((column) => ({ name: column.name, type: 'STRING', nullable: true }));
     return [this.dropTable(wire), sqlText(this.createTableSql(wire, specs, { role: 'staging', keys: null, orderBy: [] }, false))];

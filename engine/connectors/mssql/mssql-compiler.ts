@@ -168,20 +168,11 @@ export class MssqlCompiler extends SqlCompiler {
   }
 
   /**
-   * The bulk-load fast path lands canonical values in a wire table (`wireColumns`), and this one
-   * statement converts them into `into` through the same bind conversions a parameter gets. TDS
-   * bulk load cannot convert on the way in: exact decimals, microsecond times, geometry, hierarchyid
-   * and sql_variant have no client-side form that keeps the canonical value.
+   * The wire table of `columns`: dropped if left by an earlier attempt and created anew, every
+   * column nullable. Bulk load lands canonical values here and `insertFromWire` converts them: TDS
+   * bulk load cannot convert on the way in (exact decimals, microsecond times, geometry,
+   * hierarchyid and sql_variant have no client-side form that keeps the canonical value).
    */
-  insertFromWire(into: QualifiedName, wire: QualifiedName, columns: readonly ColumnDef[]): SqlStatement {
-    return sqlText([
-      `INSERT INTO ${this.dialect.qualified(into)} (${columns.map((column) => this.q(column.name)).join(', ')})`,
-      `SELECT ${columns.map((column) => this.bindValue(`w.${this.q(column.name)}`, column)).join(', ')}`,
-      `FROM ${this.dialect.qualified(wire)} AS w`,
-    ].join('\n'));
-  }
-
-  /** The wire table of `columns`: dropped if left by an earlier attempt and created anew, every column nullable. */
   createWireTable(wire: QualifiedName, columns: readonly ColumnDef[]): SqlStatement[] {
     const specs: ColumnSpec[] = this.wireColumns(columns).map((column) => ({ name: column.name, type: column.type, nullable: true }));
     return [this.dropTable(wire), sqlText(this.createTableSql(wire, specs, { role: 'staging', keys: null, orderBy: [] }, false))];
