@@ -19,8 +19,9 @@ import type { MssqlSource } from './mssql-source.ts';
 import { seedMssqlSource } from './mssql-source.ts';
 
 /**
- * The SQL Server source against a real server (`DPONE_IT_MSSQL_PORT_FORWARD`): snapshot, watermark
- * and CDC reads of a seeded table must equal the memory source's reads of the same fixture.
+ * The SQL Server source against a real server (`DPONE_IT_MSSQL_PORT_FORWARD`, SQL Server Agent
+ * running for CDC): the fixture's base is bulk-loaded and its delta applied as real statements, one
+ * transaction per change, and every read must equal the memory source's read of the same fixture.
  */
 
 const CAPABILITIES = sourceFamily('mssql').capabilities;

@@ -16,9 +16,8 @@ import { RecordingMssql } from './recording-mssql.ts';
 /**
  * The SQL Server source. Without a server: LSN text handling and the CDC read against a recording
  * fake of `mssql` (max LSN fixed first, the range, the operation codes, the order, the cursor).
- * With a server (`DPONE_IT_MSSQL_PORT_FORWARD`, SQL Server Agent running for CDC): the fixture's
- * base is bulk-loaded and its delta applied as real statements, one transaction per change, and
- * every read must equal the memory source's read of the same fixture.
+ * The reads against a real server (SQL Server Agent running for CDC) are in
+ * `mssql-source.service.test.ts`.
  */
 
 const SMALL = buildSourceFixture('mssql', { rows: 20, changeRatio: 0.25, deleteRatio: 0.1 });
