@@ -5,14 +5,9 @@ import { LoadFailedError, runLoad } from '../../lifecycle/index.ts';
 import type { StrategyName } from '../../strategies/index.ts';
 import { DEFAULT_STRATEGIES } from '../../strategies/index.ts';
 import { stagingSchema } from '../../sql/index.ts';
-
 import { memorySourceFor } from '../../../fixtures/scenario.ts';
 import { buildSourceFixture } from '../../../fixtures/source-fixture.ts';
-
-
-
 import { sourceFamily } from '../../../matrix/families.ts';
-
 import { mssqlWireType } from './mssql-compiler.ts';
 import { MssqlSink } from './mssql-sink.ts';
 import type { RecordedEvent, RecordedInput } from './recording-mssql.ts';

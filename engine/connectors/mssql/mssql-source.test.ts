@@ -1,14 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { rowHash } from '../../schema/index.ts';
 import type { ChangeRecord } from '../../plan/index.ts';
-
 import type { ChangeRead } from '../source.ts';
-
-
 import { buildSourceFixture } from '../../../fixtures/source-fixture.ts';
-
-
-
 import { cdcOperation, compareMssqlLsn, MssqlSource, mssqlLsn } from './mssql-source.ts';
 import type { RecordedEvent } from './recording-mssql.ts';
 import { RecordingMssql } from './recording-mssql.ts';
