@@ -154,6 +154,12 @@ describe('normalizeValue: floats', () => {
     expect(() => normalizeValue('float', 'abc')).toThrow(/abc/);
     expect(() => normalizeValue('real', '')).toThrow();
   });
+
+  it('takes NaN from a driver that decodes floats itself (Avro) as well as the text "NaN"', () => {
+    expect(normalizeValue('float', Number.NaN)).toBeNaN();
+    expect(normalizeValue('real', 'NaN')).toBeNaN();
+    expect(() => normalizeValue('float', { value: 1 })).toThrow(/not a number/);
+  });
 });
 
 describe('normalizeValue: timestamps are UTC microseconds', () => {

@@ -72,11 +72,11 @@ function toSafeInteger(raw: unknown, family: TypeFamily): number {
   return value;
 }
 
-/** Number from a driver value, rejecting text that is not a number (NaN only from the literal "NaN"). */
+/** Number from a driver value, rejecting what is not a number (NaN only as a float NaN or the literal "NaN"). */
 function toFloat(raw: unknown, family: TypeFamily): number {
   const value = Number(raw);
   const text = typeof raw === 'string' ? raw.trim() : undefined;
-  if (text === '' || (Number.isNaN(value) && text !== 'NaN')) throw new Error(`${family} value "${String(raw)}" is not a number`);
+  if (text === '' || (Number.isNaN(value) && typeof raw !== 'number' && text !== 'NaN')) throw new Error(`${family} value "${String(raw)}" is not a number`);
   return value;
 }
 

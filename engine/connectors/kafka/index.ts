@@ -1,3 +1,4 @@
+export * from './kafka-avro-codec.ts';
 export * from './kafka-codec.ts';
 export * from './kafka-driver.ts';
 export * from './kafka-event-log-sink.ts';

@@ -12,11 +12,26 @@ export const KAFKA_HEADERS = {
   at: 'dpone.at',
 } as const;
 
-/** Turns rows into message values and back; `null` (a tombstone) never reaches a codec. */
+/**
+ * Turns rows into message values and back; `null` (a tombstone) never reaches a codec. Encoding
+ * and decoding are synchronous (they are the hot path of a load); a codec that needs a service
+ * first (a schema registry) does that work in `prepareEncode` / `prepareDecode`, which callers
+ * await before encoding or decoding a batch.
+ */
 export interface KafkaRowCodec {
+  /** Makes `encode` ready (e.g. registers the writer schema); idempotent. */
+  prepareEncode?(): Promise<void>;
+  /** Makes `decode` ready for `values` (e.g. fetches the schemas they were written with). */
+  prepareDecode?(values: readonly (Buffer | null)[]): Promise<void>;
   encode(row: Row): string | Buffer;
   decode(value: Buffer): Row;
 }
+
+/** The codec of the values of `topic`, whose rows have `schema`: how a sink gets one per target. */
+export type KafkaRowCodecFactory = (schema: TableSchema, topic: string) => KafkaRowCodec;
+
+/** First byte of a value in the Confluent wire format (then a 4-byte schema id); JSON never starts with it. */
+export const CONFLUENT_MAGIC_BYTE = 0;
 
 /**
  * Text JSON writes as it is between quotes: no quote, backslash, control character or surrogate
@@ -40,8 +55,12 @@ function jsonValue(value: CanonicalValue): string {
   }
 }
 
-/** A string read back from a number family's field: a bigint timestamp or a non-finite float. */
-function fromJson(column: ColumnDef, raw: unknown): CanonicalValue {
+/**
+ * A field value read back (JSON or Avro) as its column's canonical value. Integer text in a number
+ * family's field is a value its number type cannot hold exactly (a bigint timestamp); a NaN float
+ * goes in as its text, the only NaN `normalizeValue` takes.
+ */
+export function canonicalFieldValue(column: ColumnDef, raw: unknown): CanonicalValue {
   if (typeof raw === 'string' && canonicalKind(column.family) === 'number' && /^-?\d+$/.test(raw)) {
     return normalizeValue(column.family, BigInt(raw));
   }
@@ -68,11 +87,15 @@ export class JsonRowCodec implements KafkaRowCodec {
   }
 
   decode(value: Buffer): Row {
+    if (value[0] === CONFLUENT_MAGIC_BYTE) throw new Error('kafka value is in the Schema Registry wire format (Avro): configure the Schema Registry to read it');
     const object = JSON.parse(value.toString('utf8')) as Record<string, unknown>;
     if (object === null || typeof object !== 'object' || Array.isArray(object)) throw new Error(`kafka JSON value is not an object: ${value.toString('utf8').slice(0, 80)}`);
-    return freezeRow(this.schema.columns.map((column) => fromJson(column, object[column.name] ?? null)));
+    return freezeRow(this.schema.columns.map((column) => canonicalFieldValue(column, object[column.name] ?? null)));
   }
 }
+
+/** JSON values (`JsonRowCodec`) for every topic: the codecs when no Schema Registry is configured. */
+export const jsonRowCodecs: KafkaRowCodecFactory = (schema) => new JsonRowCodec(schema);
 
 /** The message key of a business key (its decimal or text form). */
 export function messageKey(key: KeyValue): string {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A message to produce: the part of a kafkajs `Message` the driver sets. */
 export interface KafkaOutgoingMessage {
@@ -98,11 +99,14 @@ export interface KafkaDriverOptions {
    * partition as one record batch, which the broker rejects above `message.max.bytes` (1 MiB).
    */
   readonly maxSendBytes?: number;
+  /** How long `deleteTopics` waits for deleted topics to leave the topic list; default 30 s. */
+  readonly topicDeletionTimeoutMs?: number;
 }
 
 const ACKS_ALL = -1;
 const READ_BYTES_PER_PARTITION = 16 * 1024 * 1024;
 const DEFAULT_MAX_SEND_BYTES = 768 * 1024;
+const TOPIC_DELETION_POLL_MS = 100;
 
 /** Bytes of a message's key, value and headers (UTF-8), close to its size in a record batch. */
 function messageBytes(message: KafkaOutgoingMessage): number {
@@ -145,11 +149,25 @@ export class KafkaDriver {
     return (await this.connectedAdmin()).listTopics();
   }
 
+  /**
+   * Deletes those of `topics` that exist and waits until the broker no longer lists them: deletion
+   * completes asynchronously, after the delete request returned.
+   */
   async deleteTopics(topics: readonly string[]): Promise<void> {
     const admin = await this.connectedAdmin();
-    const existing = new Set(await admin.listTopics());
-    const present = topics.filter((topic) => existing.has(topic));
-    if (present.length > 0) await admin.deleteTopics({ topics: present });
+    const listed = async () => {
+      const existing = new Set(await admin.listTopics());
+      return topics.filter((topic) => existing.has(topic));
+    };
+    let present = await listed();
+    if (present.length === 0) return;
+    await admin.deleteTopics({ topics: present });
+    const timeoutMs = this.options.topicDeletionTimeoutMs ?? 30_000;
+    const deadline = Date.now() + timeoutMs;
+    while ((present = await listed()).length > 0) {
+      if (Date.now() >= deadline) throw new Error(`kafka topics ${present.join(', ')} are still listed ${timeoutMs} ms after their deletion`);
+      await sleep(TOPIC_DELETION_POLL_MS);
+    }
   }
 
   /** The next offset to be written, per partition: fixing these first bounds a read. */

@@ -1,12 +1,12 @@
-import type { Row, TableSchema } from '../../schema/index.ts';
+import type { Row } from '../../schema/index.ts';
 import type { ChangeOp, KeyValue, PlanOperation, ReconcileCheck, StagedBatch, TargetSpec } from '../../plan/index.ts';
 import { keyOf, keyOnlyRow, targetLayout } from '../../plan/index.ts';
 import type { LogEvent } from '../memory/index.ts';
 import { EVENTS_PER_STEP, MemoryEventLogSink } from '../memory/index.ts';
 import type { ReconcileResult, Sink, SinkCapabilities, StagingReport, StepHook, TargetContent } from '../sink.ts';
 import { reconcileResult } from '../sink.ts';
-import type { KafkaRowCodec } from './kafka-codec.ts';
-import { JsonRowCodec, KAFKA_HEADERS, keyFromMessage, messageKey } from './kafka-codec.ts';
+import type { KafkaRowCodec, KafkaRowCodecFactory } from './kafka-codec.ts';
+import { jsonRowCodecs, KAFKA_HEADERS, keyFromMessage, messageKey } from './kafka-codec.ts';
 import type { ConsumedMessage, KafkaDriver, KafkaOutgoingMessage } from './kafka-driver.ts';
 
 export interface KafkaEventLogSinkOptions {
@@ -16,8 +16,8 @@ export interface KafkaEventLogSinkOptions {
   readonly partitions?: number;
   /** Topic configuration of a topic the sink creates (e.g. `cleanup.policy=compact`); default the broker's. */
   readonly topicConfig?: Readonly<Record<string, string>>;
-  /** Row codec of a target's data schema; default JSON (`JsonRowCodec`). */
-  readonly codec?: (schema: TableSchema) => KafkaRowCodec;
+  /** Row codec of a target's topic; default JSON (`jsonRowCodecs`), Avro with a Schema Registry (`schemaRegistryRowCodecs`). */
+  readonly codec?: KafkaRowCodecFactory;
 }
 
 const OPS: ReadonlySet<string> = new Set<ChangeOp>(['I', 'U', 'D']);
@@ -45,7 +45,8 @@ export class KafkaEventLogSink implements Sink {
     kind: 'event_log', transactional: false, upsert: true, partitionExchange: false, tombstones: true,
   };
   private readonly staging = new Map<string, StagedBatch>();
-  private readonly codecs = new Map<TableSchema, KafkaRowCodec>();
+  /** Per topic. */
+  private readonly codecs = new Map<string, KafkaRowCodec>();
   private cache?: LogCache;
   private messagesBeforeFinalize = 0n;
 
@@ -84,6 +85,7 @@ export class KafkaEventLogSink implements Sink {
     if (!staged) throw new Error(`batch ${batch.name} was not staged`);
     const keyIndex = targetLayout(target).keyIndex;
     const topic = this.topic(target);
+    await this.codec(target).prepareEncode?.();
     for (const operation of operations) {
       if (operation.kind !== 'emit_events') {
         throw new Error(`${operation.kind} is a relational operation; an event log only emits events`);
@@ -127,11 +129,13 @@ export class KafkaEventLogSink implements Sink {
     const topic = this.topic(target);
     const end = await this.driver.endOffsets(topic);
     const messages = await this.driver.consume(topic, new Map(), end);
+    await this.codec(target).prepareDecode?.(messages.map((message) => message.value));
     return new MemoryEventLogSink(messages.map((message) => this.event(target, message))).read(target);
   }
 
   /** Produces events as they are (seeding a log with the events a previous load left). */
   async append(target: TargetSpec, events: readonly LogEvent[]): Promise<void> {
+    await this.codec(target).prepareEncode?.();
     await this.driver.produce(this.topic(target), events.map((event) => this.message(target, event)));
   }
 
@@ -158,12 +162,14 @@ export class KafkaEventLogSink implements Sink {
     const end = await this.driver.endOffsets(topic);
     cache.messages.push(...await this.driver.consume(topic, cache.next, end));
     cache.next = end;
+    if (content === 'rows') await this.codec(target).prepareDecode?.(cache.messages.map((message) => message.value));
     return new MemoryEventLogSink(cache.messages.map((message) => this.event(target, message, content === 'rows')));
   }
 
   private codec(target: TargetSpec): KafkaRowCodec {
-    let codec = this.codecs.get(target.dataSchema);
-    if (!codec) this.codecs.set(target.dataSchema, (codec = (this.options.codec ?? ((schema) => new JsonRowCodec(schema)))(target.dataSchema)));
+    const topic = this.topic(target);
+    let codec = this.codecs.get(topic);
+    if (!codec) this.codecs.set(topic, (codec = (this.options.codec ?? jsonRowCodecs)(target.dataSchema, topic)));
     return codec;
   }
 

@@ -18,6 +18,7 @@ export interface KafkaSourceOptions {
   /** The instant snapshots stand for (UTC micros); default the latest change time read. */
   readonly asOf?: number;
   readonly family?: string;
+  /** Codec of the topic's values; default JSON. Reads decode Schema Registry (Avro) values only with an `AvroRowCodec`. */
   readonly codec?: KafkaRowCodec;
 }
 
@@ -118,7 +119,9 @@ export class KafkaSource implements Source {
   }
 
   private async changesBetween(from: PartitionOffsets, end: PartitionOffsets): Promise<ChangeRecord[]> {
-    return (await this.driver.consume(this.topic, from, end)).map((message) => this.change(message));
+    const messages = await this.driver.consume(this.topic, from, end);
+    await this.codec.prepareDecode?.(messages.map((message) => message.value));
+    return messages.map((message) => this.change(message));
   }
 
   private change(message: ConsumedMessage): ChangeRecord {
@@ -158,7 +161,8 @@ export async function seedKafkaSource(
   options: Omit<KafkaSourceOptions, 'topic' | 'schema'> & { afterBase?: (source: KafkaSource) => Promise<void> } = {},
 ): Promise<KafkaSource> {
   const source = new KafkaSource(driver, { ...options, topic, schema: fixture.schema });
-  const codec = options.codec ?? new JsonRowCodec(fixture.schema);
+  const codec: KafkaRowCodec = options.codec ?? new JsonRowCodec(fixture.schema);
+  await codec.prepareEncode?.();
   const keyIndex = columnIndex(fixture.schema, fixture.schema.key);
   const watermarkIndex = columnIndex(fixture.schema, options.watermarkColumn ?? 'updated_at');
   const message = (op: ChangeOp, key: KeyValue, row: Row, at: number): KafkaOutgoingMessage => ({

@@ -1,9 +1,9 @@
-import type { KafkaDriver } from '../../../engine/connectors/kafka/index.ts';
+import type { KafkaDriver, KafkaRowCodecFactory } from '../../../engine/connectors/kafka/index.ts';
 import { KafkaEventLogSink, KafkaStateStore, seedKafkaSource } from '../../../engine/connectors/kafka/index.ts';
 import type { LoadState } from '../../../engine/state/index.ts';
 import { targetBeforeEvents } from '../../../fixtures/scenario.ts';
 import type { KafkaConnection } from '../../../fixtures/services/kafka-providers.ts';
-import { openKafkaDriver } from '../../../fixtures/services/kafka-providers.ts';
+import { openKafkaDriver, openKafkaRowCodecs } from '../../../fixtures/services/kafka-providers.ts';
 import type { ServiceHandle } from '../../../fixtures/services/provider.ts';
 import type { SeededSink, SeededSource, SinkHarness, SourceHarness } from '../family-harness.ts';
 
@@ -17,12 +17,19 @@ export const kafkaTopics = {
 
 /**
  * Drivers of one harness: each case gets its own (its own kafkajs clients), released with the case;
- * `close` releases whatever a failed case left open.
+ * `close` releases whatever a failed case left open. The value codecs are the connection's (Avro
+ * when it names a Schema Registry, JSON otherwise), shared by the cases.
  */
 class CaseDrivers {
   private readonly open = new Set<KafkaDriver>();
+  private rowCodecs?: Promise<KafkaRowCodecFactory>;
 
   constructor(private readonly connection: KafkaConnection) {}
+
+  codecs(): Promise<KafkaRowCodecFactory> {
+    this.rowCodecs ??= openKafkaRowCodecs(this.connection);
+    return this.rowCodecs;
+  }
 
   async driver(): Promise<KafkaDriver> {
     const driver = await openKafkaDriver(this.connection);
@@ -66,7 +73,7 @@ export function kafkaSourceHarness(handle: ServiceHandle<KafkaConnection>): Sour
       try {
         let baseCursor: LoadState = {};
         const source = await seedKafkaSource(driver, topic, fixture, {
-          asOf: fixture.snapshotAt, groupId: kafkaTopics.group(ns),
+          asOf: fixture.snapshotAt, groupId: kafkaTopics.group(ns), codec: (await drivers.codecs())(fixture.schema, topic),
           afterBase: async (seeding) => { baseCursor = await seeding.headCursor(); },
         });
         return { source, baseCursor, release };
@@ -89,8 +96,9 @@ export function kafkaSinkHarness(handle: ServiceHandle<KafkaConnection>): SinkHa
     family: 'kafka',
     services: ['kafka'],
     async seedSink(fixture, target, ns, pipeline, baseCursor): Promise<SeededSink> {
+      const codec = await drivers.codecs();
       const driver = await drivers.driver();
-      const sink = new KafkaEventLogSink(driver, { topicPrefix: kafkaTopics.targetPrefix(ns) });
+      const sink = new KafkaEventLogSink(driver, { topicPrefix: kafkaTopics.targetPrefix(ns), codec });
       const stateStore = new KafkaStateStore(driver, kafkaTopics.state(ns));
       const release = drivers.releaser(driver, () => [sink.topic(target), stateStore.topic]);
       try {
