@@ -91,6 +91,7 @@ describe('buildCertificationReport', () => {
     expect(skipped).toMatchObject({
       status: 'skipped', skip_reason: BIGQUERY_REASON, failure: null,
       expected_row_count: null, actual_row_count: null, expected_checksum: null, actual_checksum: null,
+      provider: 'none', performance: null,
     });
   });
 

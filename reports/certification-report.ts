@@ -2,7 +2,7 @@ import { STRATEGY_NAMES } from '../engine/strategies/index.ts';
 import { SINK_FAMILIES, SOURCE_FAMILIES } from '../matrix/families.ts';
 import type { RunMode } from '../matrix/registry.ts';
 import { MATRIX } from '../matrix/registry.ts';
-import type { CaseOutcome, CaseStatus, RunSummary, TestStatus } from '../matrix/results.ts';
+import type { CaseOutcome, CasePerformance, CaseStatus, RunSummary, TestStatus } from '../matrix/results.ts';
 
 export const CERTIFICATION_REPORT_SCHEMA = 'dpone.matrix.certification_report.v1';
 
@@ -32,6 +32,10 @@ export interface ReportCase {
   readonly actual_row_count: number | null;
   readonly expected_checksum: string | null;
   readonly actual_checksum: string | null;
+  /** How the case's services were provided (`memory`, `embedded`, `postgres=embedded, kafka=external` …), `none` when it did not load. */
+  readonly provider: string;
+  /** Service-backed modes: the load's figures (rows/s, duration, worker peak memory), else null. */
+  readonly performance: CasePerformance | null;
 }
 
 export interface ReportTotals extends StatusCounts {
@@ -114,6 +118,8 @@ function reportCase(outcome: CaseOutcome): ReportCase {
     actual_row_count: artifact?.actual_row_count ?? null,
     expected_checksum: artifact?.expected_checksum ?? null,
     actual_checksum: artifact?.actual_checksum ?? null,
+    provider: artifact?.provider ?? 'none',
+    performance: artifact?.local_evidence?.performance ?? null,
   };
 }
 

@@ -83,3 +83,44 @@ describe('formatDuration', () => {
     expect([850, 12_340, 59_960, 83_400, 3_725_000].map(formatDuration)).toEqual(['850 ms', '12.3 s', '1 min 00 s', '1 min 23 s', '1 h 02 min']);
   });
 });
+
+describe('renderMarkdownSummary of a service-backed run', () => {
+  const base = sampleRunSummary({ runMode: 'real_local' });
+  const figures = [
+    { throughput_rows_per_second: 1_000, duration_seconds: 2.5, memory_peak_mb: 300 },
+    { throughput_rows_per_second: 4_000, duration_seconds: 9.25, memory_peak_mb: 700 },
+    { throughput_rows_per_second: 2_500, duration_seconds: 4, memory_peak_mb: 350 },
+  ];
+  let next = 0;
+  const summary = {
+    ...base,
+    outcomes: base.outcomes.map((outcome) => {
+      const artifact = outcome.behaviorArtifact;
+      const measured = figures[next];
+      if (!artifact || !measured) return outcome;
+      next += 1;
+      return { ...outcome, behaviorArtifact: { ...artifact, provider: 'embedded', local_evidence: {
+        namespace: 'n', services: {},
+        performance: { ...measured, seed_seconds: 1, rows: 12_000 },
+        state: { pipeline: 'p', store: 's', state_before: {}, committed_state: {}, stored_state: {}, stored_matches_committed: true, committed_after_reconcile: true },
+        reconciliation: { batches: [], target_rows_expected: 1, target_rows_observed: 1, checksum_expected: 'a', checksum_observed: 'a', passed: true },
+      } } };
+    }),
+  };
+  const text = renderMarkdownSummary(summary);
+
+  it('sums up the loads: median rate, slowest case, peak memory, then every case slowest first', () => {
+    const loads = section(text, 'Loads against real services');
+    const slowest = summary.outcomes.filter((outcome) => outcome.behaviorArtifact?.local_evidence)[1]?.caseId ?? '';
+    expect(loads).toContain(`3 cases loaded: median 2,500 rows/s, slowest \`${slowest}\` (9.3 s), worker peak memory at most 700 MiB.`);
+    const rows = loads.split('\n').filter((line) => line.startsWith('| `'));
+    expect(rows.map((row) => row.split(' | ').slice(2).join(' | '))).toEqual([
+      '12,000 | 4,000 | 9.3 s | 700 |', '12,000 | 2,500 | 4.0 s | 350 |', '12,000 | 1,000 | 2.5 s | 300 |',
+    ]);
+    expect(rows[0]).toContain('| embedded |');
+  });
+
+  it('has no such section for an in-memory run', () => {
+    expect(markdown).not.toContain('## Loads against real services');
+  });
+});

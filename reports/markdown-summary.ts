@@ -31,9 +31,43 @@ function evidence(reportCase: ReportCase): string | null {
   return parts.length ? parts.join('; ') : null;
 }
 
+/** The middle value of a non-empty list (the lower middle for an even count). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
+}
+
+/** Service-backed modes: the loads' figures, overall and per case (slowest first); null otherwise. */
+function performanceView(cases: readonly ReportCase[]) {
+  const measured = cases.flatMap((reportCase) => (reportCase.performance ? [{ reportCase, performance: reportCase.performance }] : []));
+  if (measured.length === 0) return null;
+  const slowest = [...measured].sort((a, b) => b.performance.duration_seconds - a.performance.duration_seconds || compareIds(a.reportCase, b.reportCase));
+  const [first] = slowest;
+  return {
+    count: formatCases(measured.length),
+    medianRate: formatCount(median(measured.map(({ performance }) => performance.throughput_rows_per_second))),
+    slowestCase: first?.reportCase.case_id ?? '',
+    slowestSeconds: (first?.performance.duration_seconds ?? 0).toFixed(1),
+    peakMemory: formatCount(Math.max(...measured.map(({ performance }) => performance.memory_peak_mb))),
+    cases: slowest.map(({ reportCase, performance }) => ({
+      caseId: reportCase.case_id,
+      provider: reportCase.provider,
+      rows: formatCount(performance.rows),
+      rate: formatCount(performance.throughput_rows_per_second),
+      duration: `${performance.duration_seconds.toFixed(1)} s`,
+      memory: formatCount(performance.memory_peak_mb),
+    })),
+  };
+}
+
+function compareIds(a: ReportCase, b: ReportCase): number {
+  return a.case_id < b.case_id ? -1 : a.case_id > b.case_id ? 1 : 0;
+}
+
 /**
  * `summary.md` for a release manager: verdict and counts, run facts, red cases with their first
- * failure and behavior artifact, skips by reason, waivers, counts by strategy and by source × sink,
+ * failure and behavior artifact, skips by reason, waivers, load figures of service-backed runs,
+ * counts by strategy and by source × sink,
  * and every case folded into a `<details>` block. Deterministic for the same run.
  */
 export function renderMarkdownSummary(summary: RunSummary): string {
@@ -54,6 +88,7 @@ export function renderMarkdownSummary(summary: RunSummary): string {
     })),
     skips: Object.entries(report.skips).map(([reason, ids]) => ({ reason, count: ids.length, ids })),
     waivers: report.waivers,
+    performance: performanceView(report.cases),
     strategies: Object.entries(report.by_strategy).map(([strategy, counts]) => ({ strategy, ...counts, failed: failedCell(counts.failed) })),
     total: { ...report.totals, failed: failedCell(report.totals.failed) },
     sinkLabels: SINK_FAMILIES.map((sink) => sink.label),
