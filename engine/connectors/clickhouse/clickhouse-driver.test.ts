@@ -1,9 +1,11 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { text } from 'node:stream/consumers';
 import type { Readable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import type { CanonicalValue } from '../../schema/index.ts';
-import type { ClickHouseClientShape } from './clickhouse-driver.ts';
-import { CLICKHOUSE_DRIVER_SETTINGS, ClickHouseServerDriver, parseCompactRows, queryParams } from './clickhouse-driver.ts';
+import type { ChdbSessionShape, ClickHouseClientShape } from './clickhouse-driver.ts';
+import { ChdbDriver, CLICKHOUSE_DRIVER_SETTINGS, ClickHouseServerDriver, parseCompactRows, queryParams } from './clickhouse-driver.ts';
 
 /** A client that records what the server driver sends and answers queries with `rows`. */
 function recordingClient(rows: unknown) {
@@ -62,5 +64,35 @@ describe('ClickHouseServerDriver (a recording client)', () => {
   test('a result that is not an array of rows is refused', async () => {
     const { client } = recordingClient({ data: [] });
     await expect(new ClickHouseServerDriver(client).query({ sql: 'SELECT 1', params: [] })).rejects.toThrow(/did not parse to an array/);
+  });
+});
+
+describe('ChdbDriver (a recording session)', () => {
+  test('an insert reads its body from a file of its own, removed after the insert and its directory on close', async () => {
+    const queries: { query: string; file?: string; body?: string }[] = [];
+    let closed = false;
+    const session: ChdbSessionShape = {
+      queryAsync: (query) => {
+        const file = /FROM INFILE '([^']+)'/.exec(query)?.[1];
+        queries.push({ query, ...(file === undefined ? {} : { file, body: readFileSync(file, 'utf8') }) });
+        return Promise.resolve({ text: () => '' });
+      },
+      queryBindAsync: () => Promise.reject(new Error('no parameters expected')),
+      close: () => { closed = true; },
+    };
+    const driver = new ChdbDriver(session);
+    await driver.insertTabSeparated({ schema: 'db', name: 'odd`name' }, Buffer.from('1\ta\n'));
+    const inserts = queries.filter((entry) => entry.file !== undefined);
+    expect(queries.filter((entry) => entry.query.startsWith('SET ')).length).toBe(Object.keys(CLICKHOUSE_DRIVER_SETTINGS).length);
+    expect(inserts).toHaveLength(1);
+    const [insert] = inserts;
+    expect(insert?.query).toBe(`INSERT INTO \`db\`.\`odd\\\`name\` FROM INFILE '${insert?.file ?? ''}' FORMAT TabSeparated`);
+    expect(insert?.body).toBe('1\ta\n');
+    const file = insert?.file ?? '';
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(dirname(file))).toBe(true);
+    await driver.close();
+    expect(closed).toBe(true);
+    expect(existsSync(dirname(file))).toBe(false);
   });
 });

@@ -1,7 +1,11 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { CanonicalValue } from '../../schema/index.ts';
 import type { QualifiedName } from '../../sql/names.ts';
 import type { SqlStatement } from '../../sql/sql-statement.ts';
+import { sqlText } from '../../sql/sql-statement.ts';
 import { ClickHouseDialect } from './clickhouse-dialect.ts';
 
 /**
@@ -38,7 +42,7 @@ export interface ClickHouseDriver {
   execute(statements: readonly SqlStatement[]): Promise<void>;
   /** The first column of the first row (a count), or null when there is no row. */
   scalar(statement: SqlStatement): Promise<unknown>;
-  /** `INSERT INTO table FORMAT TabSeparated` with `body` (every column, in table order). */
+  /** Inserts `body`, TabSeparated (every column, in table order), into `table`: `INSERT … FORMAT` or `FROM INFILE`. */
   insertTabSeparated(table: QualifiedName, body: Buffer): Promise<void>;
   close(): Promise<void>;
 }
@@ -79,7 +83,7 @@ export interface ClickHouseClientShape {
   close(): Promise<void>;
 }
 
-/** Quotes table names for the client's `INSERT INTO <table>`. */
+/** Quotes table names and file paths of inserts. */
 const DIALECT = new ClickHouseDialect();
 
 /** A ClickHouse server over HTTP, through an `@clickhouse/client` client handed in by the caller. */
@@ -128,23 +132,23 @@ export interface ChdbResultShape {
 export interface ChdbSessionShape {
   queryAsync(query: string, options: { format: string }): Promise<ChdbResultShape>;
   queryBindAsync(query: string, params: Record<string, CanonicalValue>, options: { format: string }): Promise<ChdbResultShape>;
-  insert(params: { table: string; values: Buffer; format: 'TabSeparated' }): Promise<unknown>;
   close(): void;
-}
-
-/** chdb names a table as plain `db.table` (it accepts `[A-Za-z0-9_]` segments only). */
-function chdbTable(table: QualifiedName): string {
-  const name = table.schema === undefined ? table.name : `${table.schema}.${table.name}`;
-  if (!/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?$/.test(name)) throw new Error(`chdb: cannot insert into ${name}: chdb inserts only into [A-Za-z0-9_] names`);
-  return name;
 }
 
 /**
  * In-process ClickHouse (chdb) over a `Session` handed in by the caller. The driver settings are
  * `SET` on the session before its first statement (a session keeps its own settings).
+ *
+ * Inserts go through a file: chdb's own insert appends the data to the query text, which one thread
+ * then parses (about 50 MB/s), while `INSERT … FROM INFILE` reads it with ClickHouse's parallel
+ * parser, several times faster; the file, in a directory of the driver's own, is only in the page
+ * cache for the moment it exists.
  */
 export class ChdbDriver implements ClickHouseDriver {
   private configured?: Promise<void>;
+  /** The directory insert files are written to, made at the first insert and removed on close. */
+  private spool?: Promise<string>;
+  private spooled = 0;
 
   constructor(private readonly session: ChdbSessionShape) {}
 
@@ -161,14 +165,20 @@ export class ChdbDriver implements ClickHouseDriver {
   }
 
   async insertTabSeparated(table: QualifiedName, body: Buffer): Promise<void> {
-    await this.configure();
-    await this.session.insert({ table: chdbTable(table), values: body, format: 'TabSeparated' });
+    this.spool ??= mkdtemp(join(tmpdir(), 'dpone-chdb-insert-'));
+    const file = join(await this.spool, `${this.spooled++}.tsv`);
+    await writeFile(file, body);
+    try {
+      await this.run(sqlText(`INSERT INTO ${DIALECT.qualified(table)} FROM INFILE ${DIALECT.literal(file)} FORMAT TabSeparated`), 'TabSeparated');
+    } finally {
+      await rm(file, { force: true });
+    }
   }
 
-  /** Closes the session (the data directory stays for other sessions of the process). */
-  close(): Promise<void> {
+  /** Closes the session (the data directory stays for other sessions of the process) and removes the insert files' directory. */
+  async close(): Promise<void> {
     this.session.close();
-    return Promise.resolve();
+    if (this.spool) await rm(await this.spool, { recursive: true, force: true });
   }
 
   private async run(statement: SqlStatement, format: string): Promise<ChdbResultShape> {
