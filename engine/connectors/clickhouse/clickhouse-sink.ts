@@ -1,6 +1,5 @@
 import type { Row } from '../../schema/index.ts';
 import type { PlanOperation, StagedBatch, TargetSpec } from '../../plan/index.ts';
-import { dataRowHash, targetLayout } from '../../plan/index.ts';
 import { stagingSchema } from '../../sql/sql-compiler.ts';
 import type { SinkCapabilities, StepHook } from '../sink.ts';
 import type { SqlTablePlacement } from '../sql-table-sink.ts';
@@ -8,12 +7,6 @@ import { SqlTableSink } from '../sql-table-sink.ts';
 import { ClickHouseDialect } from './clickhouse-dialect.ts';
 import type { ClickHouseDriver } from './clickhouse-driver.ts';
 import { insertCanonicalRows } from './clickhouse-native-insert.ts';
-
-/**
- * The staged row hash of a batch loaded into a target without a `__dpone__row_hash` column: no
- * operation reads it then, and hashing every row costs about as much as encoding it.
- */
-const UNREAD_ROW_HASH = '';
 
 export interface ClickHouseSinkOptions extends Omit<SqlTablePlacement, 'tablePrefix'> {
   /** Dialect (capability overrides); default `new ClickHouseDialect()`. */
@@ -48,8 +41,6 @@ export interface ClickHouseSinkOptions extends Omit<SqlTablePlacement, 'tablePre
 export class ClickHouseSink extends SqlTableSink<ClickHouseDialect, ClickHouseDriver> {
   readonly family = 'clickhouse';
   readonly capabilities: SinkCapabilities;
-  /** The prepared target: whether it keeps row hashes decides whether staging computes them. */
-  private target?: TargetSpec;
 
   /** @param driver runs the statements; @param options databases, state table and dialect (defaults above). */
   constructor(driver: ClickHouseDriver, options: ClickHouseSinkOptions = {}) {
@@ -60,24 +51,16 @@ export class ClickHouseSink extends SqlTableSink<ClickHouseDialect, ClickHouseDr
     };
   }
 
-  override async prepare(target: TargetSpec): Promise<void> {
-    this.target = target;
-    await super.prepare(target);
-  }
-
   /**
    * Creates the batch's staging table anew and loads its rows (with op and row hash) through the
-   * fast path; row hashes only when the prepared target keeps them (see UNREAD_ROW_HASH).
+   * fast path; row hashes only when the prepared target keeps them (`stagedMeta`).
    */
   async stage(batch: StagedBatch): Promise<void> {
     const names = this.names(this.targetName, batch.name);
     this.stagingName = batch.name;
     await this.driver.execute(this.compiler.createStaging(batch.schema, names));
-    const hashed = this.target === undefined || targetLayout(this.target).hashIndex >= 0;
-    await insertCanonicalRows(this.driver, this.dialect, names.staging, stagingSchema(batch.schema).columns, batch.rows, (index) => {
-      const row = batch.rows[index] as Row;
-      return [batch.ops?.[index] ?? 'I', hashed ? dataRowHash(row) : UNREAD_ROW_HASH];
-    });
+    const meta = this.stagedMeta(batch);
+    await insertCanonicalRows(this.driver, this.dialect, names.staging, stagingSchema(batch.schema).columns, batch.rows, (index) => meta(batch.rows[index] as Row, index));
   }
 
   /** Runs each operation's statements in order, calling `onStep` before each statement. */

@@ -1,5 +1,4 @@
 import type { PlanOperation, StagedBatch, TargetSpec } from '../../plan/index.ts';
-import { dataRowHash, targetLayout } from '../../plan/index.ts';
 import type { SqlStatement } from '../../sql/sql-statement.ts';
 import type { TransactionStatements } from '../../sql/sql-compiler.ts';
 import { stagingSchema } from '../../sql/sql-compiler.ts';
@@ -16,12 +15,6 @@ export interface PostgresSinkOptions extends Omit<SqlTablePlacement, 'tablePrefi
 }
 
 /**
- * The staged row hash of a batch loaded into a target without a `__dpone__row_hash` column: no
- * operation reads it then, and hashing every row would cost more than encoding it for COPY.
- */
-const UNREAD_ROW_HASH = '';
-
-/**
  * A PostgreSQL table sink. It runs the SQL the Postgres dialect compiles from the LoadPlan IR through
  * a `PostgresDriver` and is transactional: finalize, reconcile and the state commit (in
  * `etl_state.__dpone__loads`, through `stateStore`) share one transaction. Staging uses the COPY
@@ -32,8 +25,6 @@ export class PostgresSink extends SqlTableSink<PostgresDialect, PostgresDriver> 
   readonly capabilities: SinkCapabilities;
   readonly transaction: SinkTransaction;
   private readonly statements: TransactionStatements;
-  /** The prepared target: whether it keeps row hashes decides whether staging computes them. */
-  private target?: TargetSpec;
 
   /** @param driver runs the statements; @param options schemas, state table and dialect (defaults above). */
   constructor(driver: PostgresDriver, options: PostgresSinkOptions = {}) {
@@ -52,15 +43,10 @@ export class PostgresSink extends SqlTableSink<PostgresDialect, PostgresDriver> 
     };
   }
 
-  override async prepare(target: TargetSpec): Promise<void> {
-    this.target = target;
-    await super.prepare(target);
-  }
-
   /**
    * Creates the batch's staging table anew and loads its rows: one `COPY … FROM STDIN` when the
    * driver can COPY, else as many INSERTs as the parameter limit needs. COPY computes row hashes only
-   * when the prepared target keeps them (see UNREAD_ROW_HASH).
+   * when the prepared target keeps them (`stagedMeta`).
    */
   async stage(batch: StagedBatch): Promise<void> {
     const names = this.names(this.targetName, batch.name);
@@ -70,9 +56,7 @@ export class PostgresSink extends SqlTableSink<PostgresDialect, PostgresDriver> 
       await this.driver.execute(this.compiler.stageInserts(batch, names));
       return;
     }
-    const hashed = this.target === undefined || targetLayout(this.target).hashIndex >= 0;
-    await copyRows(this.driver, this.dialect, names.staging, stagingSchema(batch.schema).columns, batch.rows,
-      (row, index) => [batch.ops?.[index] ?? 'I', hashed ? dataRowHash(row) : UNREAD_ROW_HASH]);
+    await copyRows(this.driver, this.dialect, names.staging, stagingSchema(batch.schema).columns, batch.rows, this.stagedMeta(batch));
   }
 
   /**
