@@ -11,7 +11,7 @@ import type { ReconcileResult, Sink, SinkCapabilities, StagingReport, StepHook, 
 import { reconcileResult } from './sink.ts';
 
 /** The row hash staged for a target that keeps none (see `SqlTableSink.stagedMeta`). */
-export const UNREAD_ROW_HASH = '';
+const UNREAD_ROW_HASH = '';
 import { canonicalRows, parseCount } from './sql-rows.ts';
 
 /** What a SQL table sink needs of its driver (each family's driver has more). */

@@ -29,7 +29,7 @@ export interface LocalBehaviorOptions {
 }
 
 /** A schema/database/topic-prefix name for a case: lowercase, ≤ 40 characters, unique per run. */
-export function caseNamespace(caseId: string, token = PROCESS_TOKEN): string {
+function caseNamespace(caseId: string, token = PROCESS_TOKEN): string {
   return `d_${createHash('sha256').update(caseId).digest('hex').slice(0, 12)}_${token}`;
 }
 

@@ -20,7 +20,7 @@ export type ServiceAvailability =
 /** Keyed by service: the local ones (`postgres`, …) and, in vendor_live, `kafka`/`bigquery` from env. */
 export type RunServices = Readonly<Record<string, ServiceAvailability>>;
 
-export const SERVICE_LABELS: Readonly<Record<ProvidedService, string>> = {
+const SERVICE_LABELS: Readonly<Record<ProvidedService, string>> = {
   postgres: 'PostgreSQL', clickhouse: 'ClickHouse', kafka: 'Kafka', mssql: 'MSSQL',
 };
 
